@@ -1,0 +1,46 @@
+/*
+ * acl.h -- address lists: who may query, who gets DNS64, which addresses are
+ * excluded.  Matching is longest prefix; equal prefixes replace each other.
+ */
+#ifndef ACL_H
+#define ACL_H
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <stdint.h>
+
+struct netaddr {
+	sa_family_t	 af;		/* AF_INET or AF_INET6 */
+	uint8_t		 addr[16];	/* network order; 4 bytes for AF_INET */
+	uint8_t		 plen;
+};
+
+enum acl_action {
+	ACL_NOMATCH = 0,
+	ACL_ALLOW,		/* in the list */
+	ACL_DENY		/* explicitly out of it ("!net", "deny") */
+};
+
+struct acl_entry {
+	TAILQ_ENTRY(acl_entry)	 entry;
+	struct netaddr		 net;
+	enum acl_action		 action;
+};
+TAILQ_HEAD(acl, acl_entry);
+
+/* Parse "addr", "addr/len" (v4 or v6); host bits must be zero. */
+int		 netaddr_parse(const char *, struct netaddr *, const char **);
+/* Print as "addr/len" into buf of at least 64 bytes. */
+const char	*netaddr_str(const struct netaddr *, char *, size_t);
+/* 1 when addr (af, network order) lies inside net. */
+int		 netaddr_contains(const struct netaddr *, int, const uint8_t *);
+/* Add or replace the entry for net.  -1 on allocation failure. */
+int		 acl_add(struct acl *, const struct netaddr *, enum acl_action);
+/* Longest-prefix match; ACL_NOMATCH when no entry covers addr. */
+enum acl_action	 acl_match(const struct acl *, int, const uint8_t *);
+/* Match a socket address; v4-mapped IPv6 is matched as IPv4. */
+enum acl_action	 acl_match_sa(const struct acl *, const struct sockaddr *);
+int		 acl_copy(struct acl *, const struct acl *);
+void		 acl_clear(struct acl *);
+
+#endif /* ACL_H */

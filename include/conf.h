@@ -1,0 +1,99 @@
+/*
+ * conf.h -- the configuration: one struct built from scratch by the parser,
+ * so that a reload is parse-then-swap and a bad file leaves the old one.
+ */
+#ifndef CONF_H
+#define CONF_H
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <ldns/ldns.h>
+
+#include "acl.h"
+#include "dns64.h"
+
+/* A listen address or a forwarder, with its port. */
+struct conf_addr {
+	TAILQ_ENTRY(conf_addr)	 entry;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+};
+TAILQ_HEAD(conf_addrlist, conf_addr);
+
+enum prefix_selection {
+	PREFIX_SELECT_ALL,		/* one AAAA per A per prefix (BIND) */
+	PREFIX_SELECT_ROUNDROBIN	/* one prefix per response (totd) */
+};
+
+struct conf_prefix {
+	TAILQ_ENTRY(conf_prefix) entry;
+	struct dns64_prefix	 pfx;
+	struct acl		 clients;	/* empty: every client */
+	struct acl		 destinations;	/* IPv4 ranges; empty: all */
+};
+TAILQ_HEAD(conf_prefixlist, conf_prefix);
+
+struct conf_domain {
+	TAILQ_ENTRY(conf_domain) entry;
+	ldns_rdf		*name;		/* absolute, lower case */
+};
+TAILQ_HEAD(conf_domainlist, conf_domain);
+
+struct conf {
+	struct conf_addrlist	 listen;
+	struct conf_addrlist	 forwarders;
+	struct conf_prefixlist	 prefixes;
+	enum prefix_selection	 prefix_selection;
+	struct acl		 exclude_aaaa;	/* RFC 6147 5.1.4 */
+	struct acl		 exclude_a;	/* IPv4 never synthesized */
+	struct acl		 query_acl;	/* allow / deny */
+	struct acl		 dns64_clients;	/* empty: every client */
+	struct conf_domainlist	 never_synth;
+	struct conf_domainlist	 always_synth;
+	int			 dns64_ipv6_only;
+	int			 synth_on_error;	/* RFC 6147 5.1.2 */
+	int			 break_dnssec;
+	int			 recursive_only;
+	int			 ipv4only_arpa;		/* RFC 8880 7.1 */
+	uint32_t		 reverse_ttl;
+	unsigned int		 upstream_timeout;	/* ms, per try */
+	unsigned int		 tcp_idle_timeout;	/* ms */
+	unsigned int		 tcp_max_clients;
+	unsigned int		 tcp_max_pipeline;	/* per connection */
+	uint16_t		 edns_buffer_size;
+	char			*user;		/* NULL: stay as started */
+	/* Set by conf_finalize() when the embedded default was used. */
+	int			 listen_is_default;
+};
+
+/* Defaults for every scalar and the default lists (ACL, exclusions). */
+struct conf	*conf_new(void);
+void		 conf_free(struct conf *);
+/* Parse a file; NULL after logging "file:line: message" for each error. */
+struct conf	*parse_config(const char *);
+/*
+ * Fill what is still empty: listen on 127.0.0.1 and ::1 port 53, the
+ * forwarders from resolv_conf (skipping our own listen addresses), prefix
+ * 64:ff9b::/96.  -1 after logging when no forwarder can be found.
+ */
+int		 conf_finalize(struct conf *, const char *);
+/* "addr[@port]"; -1 with *errstr set. */
+int		 conf_parse_addr(const char *, uint16_t, struct conf_addr *,
+		    const char **);
+/* "prefix/len", checked against RFC 6052; -1 with *errstr set. */
+int		 conf_parse_prefix(const char *, struct dns64_prefix *,
+		    const char **);
+/* Append copies; -1 on allocation failure. */
+int		 conf_addr_add(struct conf_addrlist *, const struct conf_addr *);
+struct conf_prefix *conf_prefix_add(struct conf_prefixlist *,
+		    const struct dns64_prefix *);
+void		 conf_addrlist_clear(struct conf_addrlist *);
+void		 conf_prefixlist_clear(struct conf_prefixlist *);
+/* Read the nameserver lines of a resolv.conf; -1 if it cannot be read. */
+int		 conf_read_resolv(const char *, struct conf_addrlist *);
+/* Print in config file syntax (for -nv); the output parses back equal. */
+void		 conf_print(FILE *, const struct conf *);
+
+#endif /* CONF_H */

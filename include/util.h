@@ -1,0 +1,24 @@
+/*
+ * util.h -- socket address helpers.
+ */
+#ifndef UTIL_H
+#define UTIL_H
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SA_STRLEN	(INET6_ADDRSTRLEN + 8)
+
+/* "addr@port" for logs. */
+const char	*sa_str(const struct sockaddr *, char *, size_t);
+uint16_t	 sa_port(const struct sockaddr *);
+socklen_t	 sa_len(const struct sockaddr *);
+/* Address and port equal. */
+int		 sa_equal(const struct sockaddr *, const struct sockaddr *);
+/* Address bytes (4 or 16) and family, unmapping v4-mapped IPv6. */
+const uint8_t	*sa_addr(const struct sockaddr *, int *);
+int		 sa_is_wildcard(const struct sockaddr *);
+
+#endif /* UTIL_H */
