@@ -1,0 +1,397 @@
+/*
+ * dnsmsg.c -- DNS message helpers on top of ldns.
+ *
+ * ldns does the wire work; this file holds the protocol rules that sit on
+ * top of it: which queries we answer, what a reply to a client looks like,
+ * truncation, and when an upstream reply belongs to our query.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ldns/ldns.h>
+
+#include "dns64proxy.h"
+#include "dnsmsg.h"
+
+/* The question RR of a parsed packet, or NULL. */
+static const ldns_rr *
+question(const ldns_pkt *pkt)
+{
+	if (pkt == NULL || ldns_rr_list_rr_count(ldns_pkt_question(pkt)) != 1)
+		return (NULL);
+	return (ldns_rr_list_rr(ldns_pkt_question(pkt), 0));
+}
+
+/*
+ * Each test stands on its own, as in Unbound's worker_check_request(): a
+ * query with any one count wrong is rejected.
+ */
+enum dnsmsg_verdict
+dnsmsg_parse_query(const uint8_t *wire, size_t len, ldns_pkt **reqp,
+    int *rcode)
+{
+	ldns_pkt		*req = NULL;
+	const ldns_rr		*q;
+	ldns_rdf		*data;
+	unsigned int		 nopt;
+
+	*reqp = NULL;
+	if (len < LDNS_HEADER_SIZE || LDNS_QR_WIRE(wire))
+		return (DNSMSG_DROP);
+	if (ldns_wire2pkt(&req, wire, len) != LDNS_STATUS_OK)
+		req = NULL;
+	*reqp = req;
+	/* RFC 1035 4.1.1 */
+	if (LDNS_OPCODE_WIRE(wire) != LDNS_PACKET_QUERY) {
+		*rcode = LDNS_RCODE_NOTIMPL;
+		return (DNSMSG_ERROR);
+	}
+	*rcode = LDNS_RCODE_FORMERR;
+	if (req == NULL || LDNS_QDCOUNT(wire) != 1 || LDNS_ANCOUNT(wire) != 0 ||
+	    LDNS_NSCOUNT(wire) != 0 || LDNS_TC_WIRE(wire))
+		return (DNSMSG_ERROR);
+	/* ldns folds OPT RRs into the header fields; count them back. */
+	nopt = LDNS_ARCOUNT(wire) - ldns_pkt_arcount(req) -
+	    (ldns_pkt_tsig(req) != NULL);
+	if (nopt > 1)			/* RFC 6891 6.1.1 */
+		return (DNSMSG_ERROR);
+	if (nopt == 1) {
+		data = ldns_pkt_edns_data(req);
+		if (data != NULL && ldns_rdf_size(data) > 0 &&
+		    ldns_pkt_edns_get_option_list(req) == NULL)
+			return (DNSMSG_ERROR);	/* RFC 6891 7 */
+		if (ldns_pkt_edns_version(req) != 0) {	/* RFC 6891 6.1.3 */
+			*rcode = DNSMSG_RCODE_BADVERS;
+			return (DNSMSG_ERROR);
+		}
+	}
+	q = question(req);
+	switch (ldns_rr_get_type(q)) {
+	case LDNS_RR_TYPE_OPT:
+		return (DNSMSG_ERROR);
+	case LDNS_RR_TYPE_AXFR:
+	case LDNS_RR_TYPE_IXFR:
+		/* Zone transfers are not relayed by a forwarding proxy. */
+		*rcode = LDNS_RCODE_NOTIMPL;
+		return (DNSMSG_ERROR);
+	default:
+		break;
+	}
+	return (DNSMSG_OK);
+}
+
+/* Our OPT: only when the client sent one (RFC 6891 6.1.1, 7). */
+static void
+set_edns(ldns_pkt *reply, const ldns_pkt *req, uint16_t edns_size)
+{
+	ldns_pkt_set_edns_udp_size(reply, edns_size);
+	ldns_pkt_set_edns_version(reply, 0);
+	ldns_pkt_set_edns_z(reply, 0);
+	ldns_pkt_set_edns_do(reply, ldns_pkt_edns_do(req));	/* RFC 3225 */
+}
+
+ldns_pkt *
+dnsmsg_error(const uint8_t *wire, const ldns_pkt *req, int rcode,
+    uint16_t edns_size)
+{
+	ldns_pkt	*reply;
+	ldns_rr		*q = NULL;
+
+	if ((reply = ldns_pkt_new()) == NULL)
+		return (NULL);
+	ldns_pkt_set_id(reply, LDNS_ID_WIRE(wire));
+	ldns_pkt_set_qr(reply, 1);
+	ldns_pkt_set_opcode(reply, LDNS_OPCODE_WIRE(wire));
+	ldns_pkt_set_rd(reply, LDNS_RD_WIRE(wire) != 0);
+	ldns_pkt_set_cd(reply, LDNS_CD_WIRE(wire) != 0);
+	ldns_pkt_set_ra(reply, 1);
+	if (rcode > 15) {
+		ldns_pkt_set_rcode(reply, rcode & 0xf);
+		ldns_pkt_set_edns_extended_rcode(reply, rcode >> 4);
+	} else
+		ldns_pkt_set_rcode(reply, rcode);
+	if (req != NULL && ldns_rr_list_rr_count(ldns_pkt_question(req)) > 0) {
+		if ((q = ldns_rr_clone(ldns_rr_list_rr(ldns_pkt_question(req),
+		    0))) == NULL || !ldns_pkt_push_rr(reply,
+		    LDNS_SECTION_QUESTION, q)) {
+			ldns_rr_free(q);
+			ldns_pkt_free(reply);
+			return (NULL);
+		}
+	}
+	if (req != NULL && ldns_pkt_edns(req))
+		set_edns(reply, req, edns_size);
+	return (reply);
+}
+
+static ldns_rr_list *
+section(ldns_pkt *pkt, ldns_pkt_section sec)
+{
+	switch (sec) {
+	case LDNS_SECTION_QUESTION:
+		return (ldns_pkt_question(pkt));
+	case LDNS_SECTION_ANSWER:
+		return (ldns_pkt_answer(pkt));
+	case LDNS_SECTION_AUTHORITY:
+		return (ldns_pkt_authority(pkt));
+	default:
+		return (ldns_pkt_additional(pkt));
+	}
+}
+
+int
+dnsmsg_move_section(ldns_pkt *dst, ldns_pkt *src, ldns_pkt_section sec)
+{
+	ldns_rr_list	*to = section(dst, sec), *from = section(src, sec);
+
+	/* The pointers move; nothing is copied. */
+	if (!ldns_rr_list_cat(to, from))
+		return (-1);
+	ldns_rr_list_set_rr_count(from, 0);
+	ldns_pkt_set_section_count(src, sec, 0);
+	ldns_pkt_set_section_count(dst, sec, ldns_rr_list_rr_count(to));
+	return (0);
+}
+
+static int
+push_option(ldns_pkt *pkt, ldns_edns_option *opt)
+{
+	ldns_edns_option_list	*list;
+
+	if ((list = ldns_pkt_edns_get_option_list(pkt)) == NULL) {
+		if ((list = ldns_edns_option_list_new()) == NULL)
+			return (-1);
+		ldns_pkt_set_edns_option_list(pkt, list);
+	}
+	return (ldns_edns_option_list_push(list, opt) ? 0 : -1);
+}
+
+/* Keep the EDE options of src, drop the rest (RFC 6891 6.1.1). */
+static int
+copy_ede(ldns_pkt *dst, ldns_pkt *src)
+{
+	ldns_edns_option_list	*from;
+	ldns_edns_option	*opt;
+	size_t			 i, n;
+
+	if ((from = ldns_pkt_edns_get_option_list(src)) == NULL)
+		return (0);
+	n = ldns_edns_option_list_get_count(from);
+	for (i = 0; i < n; i++) {
+		opt = ldns_edns_option_list_get_option(from, i);
+		if (ldns_edns_get_code(opt) != DNSMSG_EDE)
+			continue;
+		if ((opt = ldns_edns_clone(opt)) == NULL)
+			return (-1);
+		if (push_option(dst, opt) == -1) {
+			ldns_edns_deep_free(opt);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+ldns_pkt *
+dnsmsg_reply(ldns_pkt *src, const ldns_pkt *req, uint16_t edns_size)
+{
+	ldns_pkt	*reply;
+	ldns_rr		*q = NULL;
+
+	if ((reply = ldns_pkt_new()) == NULL)
+		goto fail;
+	ldns_pkt_set_id(reply, ldns_pkt_id(req));
+	ldns_pkt_set_qr(reply, 1);
+	ldns_pkt_set_opcode(reply, LDNS_PACKET_QUERY);
+	ldns_pkt_set_aa(reply, ldns_pkt_aa(src));
+	ldns_pkt_set_rd(reply, ldns_pkt_rd(req));
+	ldns_pkt_set_cd(reply, ldns_pkt_cd(req));
+	ldns_pkt_set_ra(reply, ldns_pkt_ra(src));
+	ldns_pkt_set_ad(reply, ldns_pkt_ad(src));
+	ldns_pkt_set_rcode(reply, ldns_pkt_get_rcode(src));
+	/* RFC 6147 5.4: the question is the client's, with its case. */
+	if ((q = ldns_rr_clone(question(req))) == NULL ||
+	    !ldns_pkt_push_rr(reply, LDNS_SECTION_QUESTION, q))
+		goto fail;
+	q = NULL;
+	if (dnsmsg_move_section(reply, src, LDNS_SECTION_ANSWER) == -1 ||
+	    dnsmsg_move_section(reply, src, LDNS_SECTION_AUTHORITY) == -1 ||
+	    dnsmsg_move_section(reply, src, LDNS_SECTION_ADDITIONAL) == -1)
+		goto fail;
+	if (ldns_pkt_edns(req)) {
+		set_edns(reply, req, edns_size);
+		if (copy_ede(reply, src) == -1)
+			goto fail;
+	}
+	ldns_pkt_free(src);
+	return (reply);
+ fail:
+	ldns_rr_free(q);
+	ldns_pkt_free(reply);
+	ldns_pkt_free(src);
+	return (NULL);
+}
+
+size_t
+dnsmsg_udp_limit(const ldns_pkt *req, uint16_t ours)
+{
+	size_t	 theirs;
+
+	if (!ldns_pkt_edns(req))
+		return (DNS_UDP_MIN);
+	theirs = ldns_pkt_edns_udp_size(req);
+	if (theirs < DNS_UDP_MIN)		/* RFC 6891 6.2.5 */
+		theirs = DNS_UDP_MIN;
+	return (theirs < ours ? theirs : ours);
+}
+
+static void
+clear_section(ldns_pkt *pkt, ldns_pkt_section sec)
+{
+	ldns_rr_list	*l = section(pkt, sec);
+	size_t		 i;
+
+	for (i = 0; i < ldns_rr_list_rr_count(l); i++)
+		ldns_rr_free(ldns_rr_list_rr(l, i));
+	ldns_rr_list_set_rr_count(l, 0);
+	ldns_pkt_set_section_count(pkt, sec, 0);
+}
+
+ldns_status
+dnsmsg_render(ldns_pkt *reply, size_t max, uint8_t **wire, size_t *len)
+{
+	ldns_status	 st;
+	int		 step;
+
+	for (step = 0;; step++) {
+		if ((st = ldns_pkt2wire(wire, reply, len)) != LDNS_STATUS_OK)
+			return (st);
+		if (*len <= max || step == 3)
+			return (LDNS_STATUS_OK);
+		free(*wire);
+		*wire = NULL;
+		switch (step) {
+		case 0:
+			/* RFC 2181 9: missing additional data is not TC. */
+			clear_section(reply, LDNS_SECTION_ADDITIONAL);
+			break;
+		case 1:
+			/* The answer is complete without the authority. */
+			if (ldns_pkt_ancount(reply) > 0) {
+				clear_section(reply, LDNS_SECTION_AUTHORITY);
+				break;
+			}
+			step++;
+			/* FALLTHROUGH */
+		case 2:
+			/* RFC 6891 7: header, question and OPT remain. */
+			clear_section(reply, LDNS_SECTION_ANSWER);
+			clear_section(reply, LDNS_SECTION_AUTHORITY);
+			ldns_pkt_set_tc(reply, 1);
+			break;
+		}
+	}
+}
+
+ldns_pkt *
+dnsmsg_query(const ldns_rdf *qname, ldns_rr_type type, ldns_rr_class class,
+    int rd, int cd, int dobit, uint16_t edns_size)
+{
+	ldns_pkt	*pkt;
+	ldns_rdf	*name;
+
+	if ((name = ldns_rdf_clone(qname)) == NULL)
+		return (NULL);
+	if ((pkt = ldns_pkt_query_new(name, type, class, 0)) == NULL) {
+		ldns_rdf_deep_free(name);
+		return (NULL);
+	}
+	/* RFC 5452 9.2: an unpredictable ID from a CSPRNG. */
+	ldns_pkt_set_id(pkt, arc4random_uniform(65536));
+	ldns_pkt_set_rd(pkt, rd);
+	ldns_pkt_set_cd(pkt, cd);
+	ldns_pkt_set_edns_udp_size(pkt, edns_size);
+	ldns_pkt_set_edns_do(pkt, dobit);
+	return (pkt);
+}
+
+int
+dnsmsg_reply_matches(const ldns_pkt *query, const ldns_pkt *reply)
+{
+	const ldns_rr	*qq, *rq;
+
+	if (ldns_pkt_id(query) != ldns_pkt_id(reply) || !ldns_pkt_qr(reply) ||
+	    ldns_pkt_get_opcode(reply) != LDNS_PACKET_QUERY)
+		return (0);
+	if ((qq = question(query)) == NULL || (rq = question(reply)) == NULL)
+		return (0);
+	return (ldns_rr_get_type(qq) == ldns_rr_get_type(rq) &&
+	    ldns_rr_get_class(qq) == ldns_rr_get_class(rq) &&
+	    ldns_dname_compare(ldns_rr_owner(qq), ldns_rr_owner(rq)) == 0);
+}
+
+int
+dnsmsg_add_ede(ldns_pkt *pkt, uint16_t code, const char *text)
+{
+	ldns_edns_option	*opt;
+	uint8_t			*data;
+	size_t			 tlen = text ? strlen(text) : 0;
+
+	if ((data = malloc(2 + tlen)) == NULL)
+		return (-1);
+	ldns_write_uint16(data, code);
+	if (tlen > 0)
+		memcpy(data + 2, text, tlen);
+	if ((opt = ldns_edns_new(DNSMSG_EDE, 2 + tlen, data)) == NULL) {
+		free(data);
+		return (-1);
+	}
+	if (push_option(pkt, opt) == -1) {
+		ldns_edns_deep_free(opt);
+		return (-1);
+	}
+	return (0);
+}
+
+int
+dnsmsg_has_ede(ldns_pkt *pkt, uint16_t lo, uint16_t hi)
+{
+	ldns_edns_option_list	*list;
+	ldns_edns_option	*opt;
+	size_t			 i, n;
+	uint16_t		 code;
+
+	if ((list = ldns_pkt_edns_get_option_list(pkt)) == NULL)
+		return (0);
+	n = ldns_edns_option_list_get_count(list);
+	for (i = 0; i < n; i++) {
+		opt = ldns_edns_option_list_get_option(list, i);
+		if (ldns_edns_get_code(opt) != DNSMSG_EDE ||
+		    ldns_edns_get_size(opt) < 2)
+			continue;
+		code = ldns_read_uint16(ldns_edns_get_data(opt));
+		if (code >= lo && code <= hi)
+			return (1);
+	}
+	return (0);
+}
+
+int
+dnsmsg_name_in(const ldns_rdf *name, const uint8_t *z, size_t zlen)
+{
+	const uint8_t	*n = ldns_rdf_data(name);
+	size_t		 nlen = ldns_rdf_size(name), off, i;
+
+	/* Try each label boundary of name against the whole of zone. */
+	for (off = 0; off < nlen && nlen - off >= zlen; off += n[off] + 1) {
+		if (nlen - off != zlen)
+			continue;
+		for (i = 0; i < zlen; i++)
+			if (tolower(n[off + i]) != tolower(z[i]))
+				break;
+		return (i == zlen);
+	}
+	return (0);
+}
