@@ -1,0 +1,20 @@
+/*
+ * query.h -- the life of one client query, from the listener to the reply.
+ */
+#ifndef QUERY_H
+#define QUERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct worker;
+struct client;
+struct query;
+
+/* Handle one message from a client; cl is copied. */
+void	query_start(struct worker *, const struct client *, const uint8_t *,
+	    size_t);
+/* The only way a query ends: cancels its upstream work, frees it. */
+void	query_free(struct query *);
+
+#endif /* QUERY_H */
