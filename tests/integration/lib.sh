@@ -1,0 +1,779 @@
+# shellcheck shell=bash
+#
+# lib.sh - helper library for the dns64proxy integration tests (bash).
+#
+# Usage, at the top of every tests/integration/*.sh (which must be bash
+# scripts: "#!/bin/bash"):
+#
+#	: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+#	. "$top_srcdir/tests/integration/lib.sh"
+#
+# make check exports top_srcdir and top_builddir; when a script is run by
+# hand both default to the repository root.
+#
+# Exit codes (automake test-driver): 0 pass, 1 a check failed, 77 skipped
+# (the reason is printed), 99 hard error (the harness itself could not do
+# its job, e.g. unbound would not start).
+#
+# Everything a script starts through this file is tracked and killed on
+# exit (SIGTERM, then SIGKILL after 5 s); only those pids are ever signalled.
+# The per-test temp dir is removed on exit unless KEEP_TMP=1.  A watchdog
+# ends the script after TEST_TIMEOUT seconds (default 300).
+#
+# API summary (details at each function):
+#   environment:  need_tool NAME..., need_ipv6, need_root, have_ipv6, skip MSG
+#   processes:    track_pid PID, stop_pid PID, run_bg OUTFILE CMD...
+#   ports:        random_port, port_is_free PORT
+#   servers:      start_unbound / stop_unbound   -> UNBOUND_PORT UNBOUND_PID
+#                     UNBOUND_LOG UNBOUND_CONF
+#                 start_fakeup RULEFILE [ADDR] / stop_fakeup -> FAKEUP_PORT
+#                     FAKEUP_PID FAKEUP_LOG FAKEUP_ERR FAKEUP_ADDR
+#                 start_proxy ARGS... / stop_proxy -> PROXY_PORT PROXY_PID
+#                     PROXY_LOG
+#   queries:      q ARGS... (proxy), q_unbound ARGS..., q_fakeup ARGS...,
+#                 dig_at PORT ARGS...
+#   dig output:   status_of, flags_of, has_flag, answer_rrs, authority_rrs,
+#                 additional_rrs, ttls_of, ancount_of, ede_of  (dig output as
+#                 $1, or on stdin)
+#   logs:         wait_for_grep FILE REGEX [SECONDS], count_matches FILE REGEX,
+#                 fakeup_count REGEX
+#   checks:       ok, not_ok, skip_check, check_eq, check_ne, check_match,
+#                 check_nomatch, check_true, check_false, check_range, finish
+#   misc:         note MSG, bail MSG, fatal MSG, now_ms
+#   variables:    TEST_NAME TEST_TMP; tunables UNBOUND (binary), UNBOUND_WRAP
+#                 (command prefix, e.g. strace), DIG, KEEP_TMP, TEST_TIMEOUT
+
+if [ -z "${BASH_VERSION:-}" ]; then
+	echo "lib.sh: must be sourced by bash" >&2
+	exit 99
+fi
+
+_lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+: "${top_srcdir:=$(cd "$_lib_dir/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+export top_srcdir top_builddir
+
+TEST_NAME=$(basename "$0" .sh)
+FIXTURE_DIR=$top_srcdir/tests/integration/fixture
+UNBOUND=${UNBOUND:-/usr/sbin/unbound}
+UNBOUND_WRAP=${UNBOUND_WRAP:-}
+DIG=${DIG:-dig}
+KEEP_TMP=${KEEP_TMP:-0}
+TEST_TIMEOUT=${TEST_TIMEOUT:-300}
+
+# Retry and wait bounds.
+_PORT_TRIES=50		# random_port candidates
+_START_TRIES=8		# ports tried by start_* before giving up
+_STOP_WAIT=50		# x 0.1 s before SIGKILL
+
+_checks=0
+_failed=0
+_pids=()
+_pid_starts=()
+
+LC_ALL=C
+export LC_ALL
+
+# ---------------------------------------------------------------- messages
+
+# note MSG...: a TAP comment line.
+note() {
+	printf '# %s\n' "$*"
+}
+
+# _indent TEXT: TEXT as TAP comment lines.
+_indent() {
+	printf '%s\n' "$1" | sed 's/^/#     /'
+}
+
+# skip MSG: skip the whole test (exit 77).
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+# bail MSG: the harness cannot do its job (exit 99, "hard error").
+bail() {
+	echo "Bail out! $TEST_NAME: $*"
+	exit 99
+}
+
+# fatal MSG: record a failed check and stop the test now (exit 1).
+fatal() {
+	not_ok "$*"
+	finish
+}
+
+# now_ms: milliseconds since the epoch.
+now_ms() {
+	date +%s%3N
+}
+
+# ------------------------------------------------------------ requirements
+
+# need_tool NAME...: skip unless each NAME is an executable (a path, or a
+# command in PATH, /usr/sbin and /sbin included).
+need_tool() {
+	local t
+	for t in "$@"; do
+		case $t in
+		*/*)	[ -x "$t" ] && continue ;;
+		*)	PATH=$PATH:/usr/sbin:/sbin command -v "$t" \
+			    >/dev/null 2>&1 && continue ;;
+		esac
+		skip "$t not installed"
+	done
+}
+
+# have_ipv6: true if ::1 is configured on this host.
+have_ipv6() {
+	[ -r /proc/net/if_inet6 ] &&
+	    grep -q '^00000000000000000000000000000001 ' /proc/net/if_inet6
+}
+
+# need_ipv6: skip unless ::1 is usable.
+need_ipv6() {
+	have_ipv6 || skip "IPv6 loopback (::1) not available"
+}
+
+# need_root: skip unless running as root.
+need_root() {
+	[ "$(id -u)" = 0 ] || skip "must run as root"
+}
+
+# ---------------------------------------------------------------- processes
+
+# _proc_start PID: the process's start time (field 22 of /proc/PID/stat)
+# and state, "START STATE"; fails if there is no such process.
+_proc_start() {
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	s=${s##*) }
+	# shellcheck disable=SC2086
+	set -- $s
+	echo "${20} $1"
+}
+
+# _pid_alive INDEX: true if tracked process INDEX is still running (same
+# start time, so never a recycled pid; not a zombie).
+_pid_alive() {
+	local cur pid=${_pids[$1]} start=${_pid_starts[$1]}
+	if [ "$start" = "-" ]; then
+		kill -0 "$pid" 2>/dev/null
+		return
+	fi
+	cur=$(_proc_start "$pid") || return 1
+	[ "${cur% *}" = "$start" ] && [ "${cur#* }" != Z ]
+}
+
+# _pid_signal INDEX SIG: signal tracked process INDEX if it is still ours.
+_pid_signal() {
+	_pid_alive "$1" && kill "-$2" "${_pids[$1]}" 2>/dev/null
+	return 0
+}
+
+# _pid_index PID: index of PID in the tracked list.
+_pid_index() {
+	local i
+	for i in "${!_pids[@]}"; do
+		[ "${_pids[$i]}" = "$1" ] && { echo "$i"; return 0; }
+	done
+	return 1
+}
+
+# track_pid PID: kill PID on exit.  Call right after starting it.
+track_pid() {
+	local st
+	if st=$(_proc_start "$1"); then
+		st=${st% *}
+	else
+		st=-
+	fi
+	_pids+=("$1")
+	_pid_starts+=("$st")
+}
+
+# _untrack INDEX
+_untrack() {
+	unset "_pids[$1]" "_pid_starts[$1]"
+}
+
+# stop_pid PID: SIGTERM a tracked PID, SIGKILL after 5 s, reap it.  Returns
+# its exit status when it is a child of this shell (143 = died of SIGTERM
+# without handling it, 137 = had to be SIGKILLed).
+stop_pid() {
+	local i n rc
+	i=$(_pid_index "$1") || { note "stop_pid: $1 not tracked"; return 1; }
+	_pid_signal "$i" TERM
+	n=0
+	while _pid_alive "$i" && [ $n -lt $_STOP_WAIT ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	if _pid_alive "$i"; then
+		note "pid $1 ignored SIGTERM, sending SIGKILL"
+		_pid_signal "$i" KILL
+	fi
+	rc=0
+	wait "$1" 2>/dev/null || rc=$?
+	_untrack "$i"
+	return $rc
+}
+
+# run_bg OUTFILE CMD...: run CMD in the background (stdout and stderr to
+# OUTFILE), tracked; sets BG_PID.  Collect it with "wait $BG_PID".
+run_bg() {
+	local out=$1
+	shift
+	"$@" >"$out" 2>&1 </dev/null &
+	BG_PID=$!
+	track_pid "$BG_PID"
+}
+
+_cleanup() {
+	local rc=$? i n alive
+	trap - EXIT INT TERM HUP
+	for i in "${!_pids[@]}"; do
+		_pid_signal "$i" TERM
+	done
+	n=0
+	while [ $n -lt $_STOP_WAIT ]; do
+		alive=0
+		for i in "${!_pids[@]}"; do
+			_pid_alive "$i" && { alive=1; break; }
+		done
+		[ $alive = 0 ] && break
+		sleep 0.1
+		n=$((n + 1))
+	done
+	for i in "${!_pids[@]}"; do
+		if _pid_alive "$i"; then
+			echo "# cleanup: SIGKILL ${_pids[$i]}"
+			_pid_signal "$i" KILL
+		fi
+	done
+	for i in "${!_pids[@]}"; do
+		wait "${_pids[$i]}" 2>/dev/null
+	done
+	if [ -n "${TEST_TMP:-}" ] && [ -d "$TEST_TMP" ]; then
+		if [ "$KEEP_TMP" = 1 ]; then
+			echo "# kept $TEST_TMP"
+		else
+			rm -rf "$TEST_TMP"
+		fi
+	fi
+	exit $rc
+}
+
+TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/dns64proxy-$TEST_NAME.XXXXXX") ||
+    bail "mktemp failed"
+trap _cleanup EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Watchdog: SIGTERM this script after TEST_TIMEOUT seconds.
+(
+	trap 'kill "$_wd_sleep" 2>/dev/null; exit 0' TERM
+	sleep "$TEST_TIMEOUT" &
+	_wd_sleep=$!
+	wait "$_wd_sleep"
+	echo "Bail out! $TEST_NAME: watchdog: still running after" \
+	    "$TEST_TIMEOUT s"
+	kill -TERM $$ 2>/dev/null
+) </dev/null &
+track_pid $!
+
+# ------------------------------------------------------------------- ports
+
+# port_is_free PORT: no UDP or TCP socket (any state, any address) uses
+# PORT.  Without ss(8) it cannot know and says yes; start_* retry anyway.
+port_is_free() {
+	local out
+	command -v ss >/dev/null 2>&1 || return 0
+	out=$(ss -Hanut "sport = :$1" 2>/dev/null) || return 0
+	[ -z "$out" ]
+}
+
+# random_port: print a port in 20000-59999 that is currently free for UDP and
+# TCP.  Someone may still take it before it is bound, so callers retry.
+random_port() {
+	local n p
+	for n in $(seq 1 $_PORT_TRIES); do
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		if port_is_free "$p"; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# ------------------------------------------------------------------ waiting
+
+# wait_for_grep FILE REGEX [SECONDS]: wait (default 5 s) until a line of FILE
+# matches the extended REGEX.
+wait_for_grep() {
+	local n max
+	max=$(( ${3:-5} * 20 ))
+	for n in $(seq 1 "$max"); do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# count_matches FILE REGEX: number of lines of FILE matching REGEX.
+count_matches() {
+	local c
+	c=$(grep -Ec -- "$2" "$1" 2>/dev/null) || true
+	echo "${c:-0}"
+}
+
+# fakeup_count REGEX: number of lines of $FAKEUP_LOG matching REGEX.
+fakeup_count() {
+	count_matches "$FAKEUP_LOG" "$1"
+}
+
+# _dig_probe ADDR PORT: true if a DNS server answers a query for t.example.
+_dig_probe() {
+	"$DIG" +tries=1 +time=1 +norec -p "$2" "@$1" t.example. SOA +short \
+	    2>/dev/null | grep -q 'hostmaster'
+}
+
+# ------------------------------------------------------------------ unbound
+
+# start_unbound: start a real unbound serving the fixture zones on 127.0.0.1
+# and ::1 (::1 only if have_ipv6) at a random port; wait until it answers.
+# Sets UNBOUND_PORT, UNBOUND_PID, UNBOUND_LOG (its stderr), UNBOUND_CONF.
+# With UNBOUND_WRAP="cmd args" unbound runs as "cmd args unbound -d -c ...";
+# then UNBOUND_WRAP_PID is the wrapper's pid and UNBOUND_PID unbound's.
+start_unbound() {
+	local port pid n i child ready
+	[ -x "$UNBOUND" ] || skip "unbound not installed ($UNBOUND)"
+	need_tool "$DIG"
+	for _ in $(seq 1 $_START_TRIES); do
+		port=$(random_port) || bail "no free port found"
+		UNBOUND_CONF=$TEST_TMP/unbound-$port.conf
+		UNBOUND_LOG=$TEST_TMP/unbound-$port.log
+		sed -e "s|@PORT@|$port|g" -e "s|@DIR@|$TEST_TMP|g" \
+		    -e "s|@FIXTURE@|$FIXTURE_DIR|g" \
+		    "$FIXTURE_DIR/unbound.conf.in" >"$UNBOUND_CONF" ||
+		    bail "cannot write $UNBOUND_CONF"
+		if ! have_ipv6; then
+			sed -i -e '/::1@/d' -e '/outgoing-interface: ::1/d' \
+			    -e 's/do-ip6: yes/do-ip6: no/' "$UNBOUND_CONF"
+		fi
+		# shellcheck disable=SC2086
+		$UNBOUND_WRAP "$UNBOUND" -d -c "$UNBOUND_CONF" \
+		    >"$UNBOUND_LOG" 2>&1 </dev/null &
+		pid=$!
+		track_pid "$pid"
+		ready=0
+		for n in $(seq 1 100); do
+			i=$(_pid_index "$pid")
+			if ! _pid_alive "$i"; then
+				break
+			fi
+			if grep -q 'start of service' "$UNBOUND_LOG" &&
+			    _dig_probe 127.0.0.1 "$port" &&
+			    { ! have_ipv6 || _dig_probe ::1 "$port"; }; then
+				ready=1
+				break
+			fi
+			sleep 0.1
+		done
+		if [ $ready = 1 ]; then
+			UNBOUND_PORT=$port
+			UNBOUND_PID=$pid
+			UNBOUND_WRAP_PID=
+			if [ -n "$UNBOUND_WRAP" ]; then
+				UNBOUND_WRAP_PID=$pid
+				child=$(ps -o pid= --ppid "$pid" 2>/dev/null |
+				    head -n 1 | tr -d ' ')
+				[ -n "$child" ] ||
+				    bail "cannot find unbound under wrapper"
+				track_pid "$child"
+				UNBOUND_PID=$child
+			fi
+			note "unbound ready on port $port (pid $UNBOUND_PID)"
+			return 0
+		fi
+		stop_pid "$pid"
+		if grep -qi 'already in use' "$UNBOUND_LOG"; then
+			note "unbound: port $port in use, retrying"
+			continue
+		fi
+		_indent "$(tail -n 20 "$UNBOUND_LOG")"
+		bail "unbound did not start (see above)"
+	done
+	bail "unbound: no usable port after $_START_TRIES tries"
+}
+
+# stop_unbound: stop the unbound started last (and its wrapper).
+stop_unbound() {
+	local rc=0
+	[ -n "${UNBOUND_PID:-}" ] || return 0
+	stop_pid "$UNBOUND_PID" || rc=$?
+	if [ -n "${UNBOUND_WRAP_PID:-}" ]; then
+		stop_pid "$UNBOUND_WRAP_PID" || rc=$?
+		# the wrapper passes on unbound's status
+	fi
+	UNBOUND_PID=
+	UNBOUND_WRAP_PID=
+	return $rc
+}
+
+# ------------------------------------------------------------------- fakeup
+
+# start_fakeup RULEFILE [ADDR]: start tests/fakeup on ADDR (127.0.0.1
+# default, or ::1) at a random port; wait for "ready".  Sets FAKEUP_PORT,
+# FAKEUP_PID, FAKEUP_ADDR, FAKEUP_LOG (its query log) and FAKEUP_ERR (its
+# stderr).  To run two at once, save these before the second call.
+start_fakeup() {
+	local rules=$1 addr=${2:-127.0.0.1} bin port pid n i rc
+	bin=$top_builddir/tests/fakeup
+	[ -x "$bin" ] || bail "$bin not built (make check builds it)"
+	[ -r "$rules" ] || bail "rule file $rules not readable"
+	for _ in $(seq 1 $_START_TRIES); do
+		port=$(random_port) || bail "no free port found"
+		FAKEUP_LOG=$TEST_TMP/fakeup-$port.log
+		FAKEUP_ERR=$TEST_TMP/fakeup-$port.err
+		: >"$FAKEUP_LOG"
+		"$bin" -a "$addr" -p "$port" -r "$rules" -l "$FAKEUP_LOG" \
+		    >"$FAKEUP_ERR" 2>&1 </dev/null &
+		pid=$!
+		track_pid "$pid"
+		i=$(_pid_index "$pid")
+		for n in $(seq 1 100); do
+			grep -qx 'ready' "$FAKEUP_ERR" && break
+			_pid_alive "$i" || break
+			sleep 0.05
+		done
+		if grep -qx 'ready' "$FAKEUP_ERR"; then
+			FAKEUP_PORT=$port
+			FAKEUP_PID=$pid
+			FAKEUP_ADDR=$addr
+			note "fakeup ready on $addr port $port (pid $pid)"
+			return 0
+		fi
+		rc=0
+		stop_pid "$pid" || rc=$?
+		if [ $rc = 2 ]; then
+			note "fakeup: port $port in use, retrying"
+			continue
+		fi
+		_indent "$(tail -n 20 "$FAKEUP_ERR")"
+		bail "fakeup did not start (status $rc, see above)"
+	done
+	bail "fakeup: no usable port after $_START_TRIES tries"
+}
+
+# stop_fakeup: SIGTERM the fakeup started last; returns its exit status.
+stop_fakeup() {
+	local rc=0
+	[ -n "${FAKEUP_PID:-}" ] || return 0
+	stop_pid "$FAKEUP_PID" || rc=$?
+	FAKEUP_PID=
+	return $rc
+}
+
+# -------------------------------------------------------------------- proxy
+
+# start_proxy ARGS...: start "src/dns64proxy -d ARGS... -l 127.0.0.1@PORT
+# -l ::1@PORT" (no ::1 without have_ipv6) at a random port, retrying when
+# the proxy reports "address already in use"; wait until its log has a line
+# with the word "ready".  Sets PROXY_PORT, PROXY_PID, PROXY_LOG (stdout and
+# stderr).  If the proxy does not start, the test fails (exit 1).
+start_proxy() {
+	local bin port pid n i rc listen
+	bin=$top_builddir/src/dns64proxy
+	[ -x "$bin" ] || bail "$bin not built"
+	for _ in $(seq 1 $_START_TRIES); do
+		port=$(random_port) || bail "no free port found"
+		PROXY_LOG=$TEST_TMP/proxy-$port.log
+		listen=(-l "127.0.0.1@$port")
+		have_ipv6 && listen+=(-l "::1@$port")
+		"$bin" -d "$@" "${listen[@]}" >"$PROXY_LOG" 2>&1 </dev/null &
+		pid=$!
+		track_pid "$pid"
+		i=$(_pid_index "$pid")
+		for n in $(seq 1 100); do
+			grep -qw 'ready' "$PROXY_LOG" && break
+			_pid_alive "$i" || break
+			sleep 0.1
+		done
+		if grep -qw 'ready' "$PROXY_LOG" && _pid_alive "$i"; then
+			PROXY_PORT=$port
+			PROXY_PID=$pid
+			note "dns64proxy ready on port $port (pid $pid)"
+			return 0
+		fi
+		rc=0
+		stop_pid "$pid" || rc=$?
+		if grep -qi 'address already in use' "$PROXY_LOG"; then
+			note "dns64proxy: port $port in use, retrying"
+			continue
+		fi
+		_indent "$(tail -n 20 "$PROXY_LOG")"
+		fatal "dns64proxy $* did not start (status $rc, see above)"
+	done
+	bail "dns64proxy: no usable port after $_START_TRIES tries"
+}
+
+# stop_proxy: SIGTERM the proxy started last; returns its exit status.
+stop_proxy() {
+	local rc=0
+	[ -n "${PROXY_PID:-}" ] || return 0
+	stop_pid "$PROXY_PID" || rc=$?
+	PROXY_PID=
+	return $rc
+}
+
+# ------------------------------------------------------------------ queries
+
+# dig_at PORT ARGS...: dig -p PORT @127.0.0.1 +tries=1 +time=3 ARGS; an
+# @SERVER in ARGS (e.g. @::1) replaces @127.0.0.1.  Returns dig's status.
+dig_at() {
+	local port=$1 a server=@127.0.0.1
+	shift
+	for a in "$@"; do
+		case $a in
+		@*)	server= ;;
+		esac
+	done
+	"$DIG" -p "$port" $server +tries=1 +time=3 "$@"
+}
+
+# q ARGS...: query the proxy.  E.g. q a-only.t.example AAAA; q @::1 +tcp x.
+q() {
+	[ -n "${PROXY_PORT:-}" ] || bail "q: no proxy started"
+	dig_at "$PROXY_PORT" "$@"
+}
+
+# q_unbound ARGS...: query the fixture unbound directly.
+q_unbound() {
+	[ -n "${UNBOUND_PORT:-}" ] || bail "q_unbound: no unbound started"
+	dig_at "$UNBOUND_PORT" "$@"
+}
+
+# q_fakeup ARGS...: query the last fakeup directly (at $FAKEUP_ADDR).
+q_fakeup() {
+	[ -n "${FAKEUP_PORT:-}" ] || bail "q_fakeup: no fakeup started"
+	case $FAKEUP_ADDR in
+	127.0.0.1)	dig_at "$FAKEUP_PORT" "$@" ;;
+	*)		dig_at "$FAKEUP_PORT" "@$FAKEUP_ADDR" "$@" ;;
+	esac
+}
+
+# ---------------------------------------------------------- dig extraction
+#
+# Each takes dig's output as $1, or reads it from stdin.  When the output
+# holds several messages (+keepopen with two names, dig's TCP retry), the
+# header helpers report the last one.
+
+_dig_in() {
+	if [ $# -gt 0 ]; then
+		printf '%s\n' "$1"
+	else
+		cat
+	fi
+}
+
+# status_of: NOERROR, NXDOMAIN, SERVFAIL, ... (needs dig's comments, i.e.
+# not +noall without +comments); empty if there was no answer.
+status_of() {
+	_dig_in "$@" | sed -n 's/^;; ->>HEADER<<-.* status: \([A-Z0-9]*\),.*/\1/p' |
+	    tail -n 1
+}
+
+# flags_of: header flags as dig prints them, e.g. "qr aa rd ra".
+flags_of() {
+	_dig_in "$@" | sed -n 's/^;; flags: \([a-z ]*\);.*/\1/p' | tail -n 1 |
+	    sed 's/ *$//'
+}
+
+# has_flag FLAG [OUTPUT]: true if the header flags include FLAG.
+has_flag() {
+	local f=$1
+	shift
+	case " $(flags_of "$@") " in
+	*" $f "*)	return 0 ;;
+	esac
+	return 1
+}
+
+# ancount_of: the header's ANSWER count.
+ancount_of() {
+	_dig_in "$@" | sed -n 's/^;; flags:.* ANSWER: \([0-9]*\),.*/\1/p' |
+	    tail -n 1
+}
+
+# ede_of: EDE info codes of the OPT pseudosection (one per line).
+ede_of() {
+	_dig_in "$@" | sed -n 's/^; EDE: \([0-9]*\).*/\1/p'
+}
+
+# _section NAME: RRs of section NAME (ANSWER, AUTHORITY, ADDITIONAL) from a
+# full dig output; for output without section headers (+noall +answer) all
+# RR lines.  Normalized to "owner TTL TYPE rdata" (class dropped when IN),
+# single spaces, one RR per line.
+_section() {
+	awk -v want="$1" '
+	/^;; [A-Z]+ SECTION:$/ { hdr = 1; insec = ($2 == want); next }
+	/^;; [A-Z]+ PSEUDOSECTION:$/ { hdr = 1; insec = 0; next }
+	/^$/ { insec = 0; next }
+	/^;/ { next }
+	{
+		if (hdr && !insec)
+			next
+		if (!hdr && want != "ANSWER")
+			next
+		line = $1 " " $2
+		i = 3
+		if ($3 == "IN")
+			i = 4
+		for (; i <= NF; i++)
+			line = line " " $i
+		print line
+	}'
+}
+
+# answer_rrs / authority_rrs / additional_rrs: see _section.
+answer_rrs() {
+	_dig_in "$@" | _section ANSWER
+}
+authority_rrs() {
+	_dig_in "$@" | _section AUTHORITY
+}
+additional_rrs() {
+	_dig_in "$@" | _section ADDITIONAL
+}
+
+# ttls_of: TTLs of the answer RRs, space separated, in order.
+ttls_of() {
+	answer_rrs "$@" | awk '{ printf "%s%s", sep, $2; sep = " " }'
+}
+
+# ------------------------------------------------------------------- checks
+
+_result() {
+	_checks=$((_checks + 1))
+	if [ "$1" = ok ]; then
+		echo "ok $_checks - $2"
+	else
+		_failed=$((_failed + 1))
+		echo "not ok $_checks - $2"
+	fi
+}
+
+# ok DESC / not_ok DESC [DETAIL]: record a passed / failed check.
+ok() {
+	_result ok "$1"
+}
+not_ok() {
+	_result fail "$1"
+	[ $# -gt 1 ] && _indent "$2"
+	return 0
+}
+
+# skip_check DESC REASON: a check that could not be run here.
+skip_check() {
+	_checks=$((_checks + 1))
+	echo "ok $_checks - $1 # SKIP $2"
+}
+
+# check_eq DESC EXPECTED ACTUAL (strings, exact).
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		_indent "expected: $2"
+		_indent "actual:   $3"
+	fi
+}
+
+# check_ne DESC UNEXPECTED ACTUAL.
+check_ne() {
+	if [ "$2" != "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		_indent "unexpected: $3"
+	fi
+}
+
+# check_match DESC REGEX TEXT: some line of TEXT matches the extended REGEX.
+check_match() {
+	if printf '%s\n' "$3" | grep -Eq -- "$2"; then
+		ok "$1"
+	else
+		not_ok "$1"
+		_indent "regex: $2"
+		_indent "text:"
+		_indent "$3"
+	fi
+}
+
+# check_nomatch DESC REGEX TEXT: no line of TEXT matches REGEX.
+check_nomatch() {
+	if printf '%s\n' "$3" | grep -Eq -- "$2"; then
+		not_ok "$1"
+		_indent "regex: $2"
+		_indent "matched:"
+		_indent "$(printf '%s\n' "$3" | grep -E -- "$2")"
+	else
+		ok "$1"
+	fi
+}
+
+# check_true DESC CMD...: CMD exits 0.  check_false: CMD exits non-zero.
+check_true() {
+	local d=$1
+	shift
+	if "$@"; then
+		ok "$d"
+	else
+		not_ok "$d" "command failed: $*"
+	fi
+}
+check_false() {
+	local d=$1
+	shift
+	if "$@"; then
+		not_ok "$d" "command succeeded: $*"
+	else
+		ok "$d"
+	fi
+}
+
+# check_range DESC MIN MAX ACTUAL: integer MIN <= ACTUAL <= MAX.
+check_range() {
+	case $4 in
+	''|*[!0-9-]*)
+		not_ok "$1" "not a number: '$4'"
+		return 0 ;;
+	esac
+	if [ "$4" -ge "$2" ] && [ "$4" -le "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1" "expected $2..$3, got $4"
+	fi
+}
+
+# finish: print the plan and a summary; exit 1 if a check failed or none
+# ran, else 0.
+finish() {
+	echo "1..$_checks"
+	if [ "$_checks" -eq 0 ]; then
+		echo "# $TEST_NAME: no checks were run"
+		exit 1
+	fi
+	if [ "$_failed" -gt 0 ]; then
+		echo "# $TEST_NAME: $_failed of $_checks checks FAILED"
+		exit 1
+	fi
+	echo "# $TEST_NAME: all $_checks checks passed"
+	exit 0
+}
