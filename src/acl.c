@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -54,7 +55,9 @@ netaddr_parse(const char *s, struct netaddr *na, const char **errstr)
 	else {
 		errno = 0;
 		plen = strtol(slash, &end, 10);
-		if (*slash == '\0' || *end != '\0' || errno != 0 ||
+		/* Digits only: no sign, no blanks. */
+		if (!isdigit((unsigned char)*slash) || *end != '\0' ||
+		    errno != 0 ||
 		    plen < 0 || plen > maxlen) {
 			*errstr = "invalid prefix length";
 			return (-1);
