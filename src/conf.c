@@ -488,51 +488,18 @@ conf_finalize(struct conf *conf, const char *resolv_path)
 }
 
 /*
- * Print a word so that the lexer of parse.y reads it back unchanged: quote
- * it when it is empty, holds a character that ends a word, would be read as
- * a number or is a keyword.  Domain names from ldns may contain anything.
+ * Print a word so that the lexer of parse.y reads it back unchanged: always
+ * quoted, so that no keyword, number or special character can change its
+ * meaning.  Domain names from ldns may contain anything.
  */
 static void
 conf_print_word(FILE *fp, const char *s)
 {
-	static const char *const keywords[] = {
-		"all", "allow", "always-synthesize", "any", "break-dnssec",
-		"clients", "deny", "destinations", "dns64-clients",
-		"dns64-ipv6-only", "edns-buffer-size", "exclude-a",
-		"exclude-aaaa", "forwarder", "include", "ipv4only-arpa",
-		"listen", "never-synthesize", "no", "on", "port", "prefix",
-		"prefix-selection", "recursive-only", "reverse-ttl",
-		"round-robin", "synthesize-on-error", "tcp-clients",
-		"tcp-idle-timeout", "tcp-pipeline", "upstream-timeout",
-		"user", "yes"
-	};
-	const char	*p;
-	size_t		 i;
-	int		 quote = 0, digits = 1;
-
-	if (*s == '\0')
-		quote = 1;
-	for (p = s; *p != '\0'; p++) {
-		if (!isgraph((unsigned char)*p) ||
-		    strchr("{}(),!=#\"'$", *p) != NULL)
-			quote = 1;
-		if (!isdigit((unsigned char)*p) && !(p == s && *p == '-'))
-			digits = 0;
-	}
-	if (digits)
-		quote = 1;
-	for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
-		if (strcmp(s, keywords[i]) == 0)
-			quote = 1;
-	if (!quote) {
-		fputs(s, fp);
-		return;
-	}
 	fputc('"', fp);
-	for (p = s; *p != '\0'; p++) {
-		if (*p == '"')
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
 			fputc('\\', fp);
-		fputc(*p, fp);
+		fputc(*s, fp);
 	}
 	fputc('"', fp);
 }
