@@ -110,6 +110,8 @@ send_reply(struct query *q, ldns_pkt *reply, const char *outcome)
 	}
 	if (ldns_pkt_tc(reply))
 		q->w->stats->truncated++;
+	if (strcmp(outcome, "passed") == 0)
+		q->w->stats->passed++;
 	q->outcome = outcome;
 	q->rcode = ldns_pkt_get_rcode(reply) |
 	    ldns_pkt_edns_extended_rcode(reply) << 4;
@@ -999,8 +1001,11 @@ log_query(struct query *q)
 		name = ldns_rdf2str(q->qname);
 		type = ldns_rr_type2str(q->qtype);
 	}
+	/* The IANA names; ldns says NOTIMPL. */
 	if (q->rcode == DNSMSG_RCODE_BADVERS)
 		strcpy(rc, "BADVERS");
+	else if (q->rcode == LDNS_RCODE_NOTIMPL)
+		strcpy(rc, "NOTIMP");
 	else if ((lt = ldns_lookup_by_id(ldns_rcodes, q->rcode)) != NULL)
 		snprintf(rc, sizeof(rc), "%s", lt->name);
 	else
