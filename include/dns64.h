@@ -57,6 +57,12 @@ int		 dns64_rr_is(const ldns_rr *, const ldns_rdf *, ldns_rr_type);
  */
 uint32_t	 dns64_synth_ttl(const ldns_rr_list *, const ldns_rdf *,
 		    const ldns_pkt *);
+/*
+ * The negative TTL a negative answer carries: the smallest min(TTL,
+ * MINIMUM) of the SOA RRs in its authority section (RFC 2308 5).  0 when
+ * there is one, -1 (and *ttl untouched) when there is none.
+ */
+int		 dns64_negative_ttl(const ldns_pkt *, uint32_t *);
 /* One synthetic AAAA from an A RR. RFC 6147 5.1.7 */
 ldns_rr		*dns64_synth_rr(const ldns_rr *, const struct dns64_prefix *,
 		    uint32_t);

@@ -270,27 +270,42 @@ dns64_rr_is(const ldns_rr *rr, const ldns_rdf *owner, ldns_rr_type type)
 	return (t == type && ldns_dname_compare(ldns_rr_owner(rr), owner) == 0);
 }
 
+int
+dns64_negative_ttl(const ldns_pkt *pkt, uint32_t *ttl)
+{
+	const ldns_rr	*rr;
+	ldns_rr_list	*auth = ldns_pkt_authority(pkt);
+	uint32_t	 t, min;
+	size_t		 i;
+	int		 found = 0;
+
+	for (i = 0; i < ldns_rr_list_rr_count(auth); i++) {
+		rr = ldns_rr_list_rr(auth, i);
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA ||
+		    ldns_rr_rd_count(rr) != 7)
+			continue;
+		t = dns64_ttl(ldns_rr_ttl(rr));
+		min = dns64_ttl(ldns_rdf2native_int32(ldns_rr_rdf(rr, 6)));
+		if (min < t)
+			t = min;
+		if (!found || t < *ttl)
+			*ttl = t;
+		found = 1;
+	}
+	return (found ? 0 : -1);
+}
+
 uint32_t
 dns64_synth_ttl(const ldns_rr_list *answer, const ldns_rdf *owner,
     const ldns_pkt *negative)
 {
 	const ldns_rr	*rr;
-	ldns_rr_list	*auth;
 	uint32_t	 ttl = DNS64_WKP_TTL_CAP, t;
 	size_t		 i;
-	int		 have_soa = 0;
 
-	if (negative != NULL) {
-		auth = ldns_pkt_authority(negative);
-		for (i = 0; i < ldns_rr_list_rr_count(auth); i++) {
-			rr = ldns_rr_list_rr(auth, i);
-			if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA)
-				continue;
-			t = dns64_ttl(ldns_rr_ttl(rr));
-			ttl = have_soa ? (t < ttl ? t : ttl) : t;
-			have_soa = 1;
-		}
-	}
+	/* With a SOA its negative TTL is the bound, else 600 s. */
+	if (negative != NULL)
+		(void)dns64_negative_ttl(negative, &ttl);
 	for (i = 0; i < ldns_rr_list_rr_count(answer); i++) {
 		rr = ldns_rr_list_rr(answer, i);
 		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_A ||

@@ -343,6 +343,13 @@ aaaa_done(struct query *q, ldns_pkt *pkt)
 	}
 	/* RFC 6147 5.1.5: the AAAA that count are at the chain's end. */
 	target = dns64_chain_end(ldns_pkt_answer(pkt), q->qname);
+	/* The domain lists apply to the name the chain leads to as well. */
+	if (domain_listed(&conf->never_synth, target)) {
+		relay(q, pkt, "passed", 0);
+		return;
+	}
+	if (domain_listed(&conf->always_synth, target))
+		q->always = 1;
 	real = strip_excluded(q, pkt, target);
 	if (real > 0 && !q->always) {
 		relay(q, pkt, "passed", 0);		/* RFC 6147 5.1.1 */
@@ -363,38 +370,39 @@ aaaa_done(struct query *q, ldns_pkt *pkt)
 	ask(q, Q_A, q->target, LDNS_RR_TYPE_A);
 }
 
+/* The prefixes this client gets, in config order. */
+struct prefix_set {
+	const struct conf_prefix **p;
+	unsigned int		   n;
+	unsigned int		   start;	/* round-robin offset */
+};
+
 /*
- * Append the synthetic AAAA for one A RR: with every prefix this client and
- * this IPv4 address may use, or only with the first of them from the
- * round-robin cursor on.  Returns how many were added, -1 on failure.
+ * Append the synthetic AAAA for one A RR: with every prefix of the set that
+ * may map this IPv4 address, or with the first of them from the round-robin
+ * offset on.  Returns how many were added, -1 on failure.
  */
 static int
-synth_one(struct query *q, const ldns_rr *a, uint32_t ttl, unsigned int start,
-    ldns_rr_list *out)
+synth_one(struct query *q, const ldns_rr *a, uint32_t ttl,
+    const struct prefix_set *set, ldns_rr_list *out)
 {
-	const struct conf	*conf = q->w->conf;
-	const struct conf_prefix *cp;
-	const struct sockaddr	*peer = (const struct sockaddr *)&q->cl.peer;
-	const uint8_t		*v4;
-	ldns_rr			*aaaa;
-	unsigned int		 i, n = 0;
-	int			 added = 0;
+	const struct conf		*conf = q->w->conf;
+	const struct conf_prefix	*cp;
+	const uint8_t			*v4;
+	ldns_rr				*aaaa;
+	unsigned int			 i;
+	int				 added = 0;
 
 	if (ldns_rr_rd_count(a) != 1 || ldns_rdf_size(ldns_rr_rdf(a, 0)) != 4)
 		return (0);
 	v4 = ldns_rdf_data(ldns_rr_rdf(a, 0));
 	if (acl_match(&conf->exclude_a, AF_INET, v4) == ACL_ALLOW)
 		return (0);
-	TAILQ_FOREACH(cp, &conf->prefixes, entry)
-		n++;
-	cp = TAILQ_FIRST(&conf->prefixes);
-	for (i = 0; i < start % n; i++)
-		cp = TAILQ_NEXT(cp, entry);
-	for (i = 0; i < n; i++, cp = TAILQ_NEXT(cp, entry) ? TAILQ_NEXT(cp,
-	    entry) : TAILQ_FIRST(&conf->prefixes)) {
-		if (!prefix_for_client(cp, peer) ||
-		    (!TAILQ_EMPTY(&cp->destinations) &&
-		    acl_match(&cp->destinations, AF_INET, v4) != ACL_ALLOW))
+	for (i = 0; i < set->n; i++) {
+		cp = set->p[(set->start + i) % set->n];
+		/* RFC 6147 5: separate IPv4 ranges, separate prefixes. */
+		if (!TAILQ_EMPTY(&cp->destinations) &&
+		    acl_match(&cp->destinations, AF_INET, v4) != ACL_ALLOW)
 			continue;
 		/* RFC 6052 3.1 */
 		if (dns64_prefix_is_wkp(&cp->pfx) && !dns64_ipv4_is_global(v4))
@@ -477,46 +485,60 @@ prepend_chain(struct query *q, ldns_pkt *pkt)
 static int
 synthesize(struct query *q, ldns_pkt *apkt, const ldns_rdf *owner)
 {
-	ldns_rr_list	*answer, *a_answer = ldns_pkt_answer(apkt);
-	ldns_rr		*rr;
-	uint32_t	 ttl;
-	unsigned int	 start = 0;
-	size_t		 i;
-	int		 n, total = 0;
+	ldns_rr_list			*answer, *a_answer = ldns_pkt_answer(apkt);
+	ldns_rr				*rr;
+	uint32_t			 ttl;
+	struct prefix_set		 set;
+	const struct conf_prefix	*cp;
+	const struct sockaddr		*peer = (struct sockaddr *)&q->cl.peer;
+	size_t				 i;
+	int				 n, total = 0, rv = -1;
 
-	/* Round-robin moves to the next prefix with each response. */
-	if (q->w->conf->prefix_selection == PREFIX_SELECT_ROUNDROBIN)
-		start = q->w->rr_next++;
-	ttl = dns64_synth_ttl(a_answer, owner, q->aaaa_failed ? NULL : q->aaaa);
-	if ((answer = ldns_rr_list_new()) == NULL)
+	memset(&set, 0, sizeof(set));
+	TAILQ_FOREACH(cp, &q->w->conf->prefixes, entry)
+		set.n++;
+	if ((set.p = calloc(set.n + 1, sizeof(*set.p))) == NULL)
 		return (-1);
-	if (copy_chain(a_answer, answer) == -1)
-		goto fail;
+	set.n = 0;
+	TAILQ_FOREACH(cp, &q->w->conf->prefixes, entry)
+		if (prefix_for_client(cp, peer))
+			set.p[set.n++] = cp;
+	/*
+	 * Round-robin moves to the client's next prefix with each response;
+	 * with "all" every prefix is used, in config order.
+	 */
+	if (q->w->conf->prefix_selection == PREFIX_SELECT_ROUNDROBIN &&
+	    set.n > 0)
+		set.start = q->w->rr_next++ % set.n;
+	ttl = dns64_synth_ttl(a_answer, owner, q->aaaa_failed ? NULL : q->aaaa);
+	if ((answer = ldns_rr_list_new()) == NULL ||
+	    copy_chain(a_answer, answer) == -1)
+		goto done;
 	for (i = 0; i < ldns_rr_list_rr_count(a_answer); i++) {
 		rr = ldns_rr_list_rr(a_answer, i);
 		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_A ||
 		    ldns_dname_compare(ldns_rr_owner(rr), owner) != 0)
 			continue;
-		if ((n = synth_one(q, rr, ttl, start, answer)) == -1)
-			goto fail;
+		if ((n = synth_one(q, rr, ttl, &set, answer)) == -1)
+			goto done;
 		total += n;
 	}
 	if (total == 0) {
-		ldns_rr_list_deep_free(answer);
-		return (0);
+		rv = 0;
+		goto done;
 	}
 	ldns_rr_list_deep_free(a_answer);
 	ldns_pkt_set_answer(apkt, answer);
 	ldns_pkt_set_ancount(apkt, ldns_rr_list_rr_count(answer));
+	answer = NULL;
 	/* RFC 6147 5.5: synthesized data is never authenticated. */
 	ldns_pkt_set_ad(apkt, 0);
 	ldns_pkt_set_aa(apkt, 0);
-	if (prepend_chain(q, apkt) == -1)
-		return (-1);
-	return (total);
- fail:
+	rv = prepend_chain(q, apkt) == -1 ? -1 : total;
+ done:
 	ldns_rr_list_deep_free(answer);
-	return (-1);
+	free(set.p);
+	return (rv);
 }
 
 static int
@@ -779,7 +801,7 @@ ipv4only(struct query *q)
 static int
 ptr_start(struct query *q)
 {
-	const struct conf_prefix	*cp;
+	const struct conf_prefix	*cp, *p;
 	ldns_pkt			*pkt;
 	ldns_rdf			*rev, *zone;
 	uint8_t				 addr[16], v4[4];
@@ -787,10 +809,13 @@ ptr_start(struct query *q)
 
 	if ((n = dns64_ip6arpa_parse(q->qname, addr)) == -1)
 		return (0);
-	TAILQ_FOREACH(cp, &q->w->conf->prefixes, entry)
-		if (n * 4 >= cp->pfx.plen &&
-		    memcmp(addr, cp->pfx.addr, cp->pfx.plen / 8) == 0)
-			break;
+	/* The longest prefix wins: shorter ones may contain longer ones. */
+	cp = NULL;
+	TAILQ_FOREACH(p, &q->w->conf->prefixes, entry)
+		if (n * 4 >= p->pfx.plen &&
+		    memcmp(addr, p->pfx.addr, p->pfx.plen / 8) == 0 &&
+		    (cp == NULL || p->pfx.plen > cp->pfx.plen))
+			cp = p;
 	if (cp == NULL)
 		return (0);		/* RFC 6147 5.3.1: resolve normally */
 	if (n < 32) {
@@ -840,7 +865,7 @@ ptr_start(struct query *q)
 static void
 ptr_done(struct query *q, ldns_pkt *pkt)
 {
-	ldns_rr_list	*auth, *answer, *front;
+	ldns_rr_list	*answer, *front;
 	ldns_rr		*rr;
 	uint32_t	 ttl = q->w->conf->reverse_ttl, t;
 	size_t		 i;
@@ -861,13 +886,8 @@ ptr_done(struct query *q, ldns_pkt *pkt)
 		    LDNS_RR_TYPE_PTR)
 			positive = 1;
 	/* A negative answer caps the CNAME at its negative TTL. */
-	auth = ldns_pkt_authority(pkt);
-	for (i = 0; !positive && i < ldns_rr_list_rr_count(auth); i++) {
-		rr = ldns_rr_list_rr(auth, i);
-		t = dns64_ttl(ldns_rr_ttl(rr));
-		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA && t < ttl)
-			ttl = t;
-	}
+	if (!positive && dns64_negative_ttl(pkt, &t) == 0 && t < ttl)
+		ttl = t;
 	/* The CNAME goes first. */
 	if ((front = ldns_rr_list_new()) == NULL)
 		goto fail;

@@ -283,15 +283,22 @@ START_TEST(test_synth_ttl)
 	neg = negative(NULL);
 	ck_assert_uint_eq(dns64_synth_ttl(l, x, neg), 600);
 	ldns_rr_list_deep_free(l);
-	/* With a SOA, the 600 cap does not apply. */
+	/* With a SOA, the 600 cap does not apply: min(3600, MINIMUM 1200). */
 	ldns_pkt_free(neg);
 	neg = negative(SOA("3600"));
 	l = list(big);
-	ck_assert_uint_eq(dns64_synth_ttl(l, x, neg), 3600);
+	ck_assert_uint_eq(dns64_synth_ttl(l, x, neg), 1200);
 	ldns_rr_list_deep_free(l);
 	/* RFC 2181 8 */
 	l = list(msb);
 	ck_assert_uint_eq(dns64_synth_ttl(l, x, neg), 0);
+	ldns_rr_list_deep_free(l);
+	/* RFC 2308 5: the negative TTL is min(SOA TTL, MINIMUM). */
+	ldns_pkt_free(neg);
+	neg = negative("t.example. 3600 IN SOA ns.t.example. h.t.example. "
+	    "1 3600 900 604800 700");
+	l = list(big);
+	ck_assert_uint_eq(dns64_synth_ttl(l, x, neg), 700);
 	ldns_rr_list_deep_free(l);
 	/* Only the A RRs at the owner count. */
 	l = list(other);
@@ -299,6 +306,27 @@ START_TEST(test_synth_ttl)
 	ldns_rr_list_deep_free(l);
 	ldns_pkt_free(neg);
 	ldns_rdf_deep_free(x);
+}
+END_TEST
+
+START_TEST(test_negative_ttl)
+{
+	ldns_pkt	*neg;
+	uint32_t	 ttl = 12345;
+
+	neg = negative(NULL);
+	ck_assert_int_eq(dns64_negative_ttl(neg, &ttl), -1);
+	ck_assert_uint_eq(ttl, 12345);
+	ldns_pkt_free(neg);
+	neg = negative(SOA("1200"));
+	ck_assert_int_eq(dns64_negative_ttl(neg, &ttl), 0);
+	ck_assert_uint_eq(ttl, 1200);
+	ldns_pkt_free(neg);
+	/* MINIMUM 1200 below the TTL 3600. */
+	neg = negative(SOA("3600"));
+	ck_assert_int_eq(dns64_negative_ttl(neg, &ttl), 0);
+	ck_assert_uint_eq(ttl, 1200);
+	ldns_pkt_free(neg);
 }
 END_TEST
 
@@ -478,6 +506,7 @@ dns64_suite(void)
 	tc = tcase_create("rfc6147");
 	tcase_add_test(tc, test_ttl_msb);
 	tcase_add_test(tc, test_synth_ttl);
+	tcase_add_test(tc, test_negative_ttl);
 	tcase_add_test(tc, test_synth_rr);
 	tcase_add_test(tc, test_chain_end);
 	tcase_add_test(tc, test_chain_rr);

@@ -1,0 +1,252 @@
+#!/bin/bash
+#
+# acl.sh - who may query ("allow", "deny": the query ACL) and who gets
+# DNS64 ("dns64-clients", "dns64-ipv6-only": the DNS64 ACL, RFC 6147 6.3 /
+# 6147-26 in the checklist).  Different clients are different 127.x source
+# addresses (dig -b) and ::1.
+#
+# README "Who may query": longest prefix wins, whatever the order; an entry
+# for the same prefix replaces an earlier one (and the default, which allows
+# loopback).  Refused clients get REFUSED over UDP and TCP.  "Who gets
+# DNS64": clients outside dns64-clients get plain answers with no
+# synthesis; dns64-ipv6-only synthesizes only for queries over IPv6.
+#
+# The DNS64 ACL part runs against tests/fakeup, to count the A legs.
+# Optional: python3 (malformed query from a refused source address).
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+. "$top_srcdir/tests/integration/lib.sh"
+
+need_tool dig
+
+NSP=2001:db8:64::/96
+SOA_NEG="t.example. 1200 SOA ns.t.example. hostmaster.t.example."
+SOA_NEG="$SOA_NEG 1 3600 900 604800 1200"
+A33="a-only.t.example. 300 A 192.0.2.33"
+SYN33="a-only.t.example. 300 AAAA 2001:db8:64::c000:221"
+
+_nconf=0
+# proxy_conf FORWARDER_PORT LINES: restart the proxy with a config file of
+# LINES plus "forwarder 127.0.0.1 port FORWARDER_PORT".
+proxy_conf() {
+	local f
+	stop_proxy
+	_nconf=$((_nconf + 1))
+	f=$TEST_TMP/proxy-$_nconf.conf
+	printf 'forwarder 127.0.0.1 port %s\n%s\n' "$1" "$2" >"$f"
+	start_proxy -v -f "$f"
+}
+
+# answered_by SRC: "STATUS ANSWER" of "A a-only.t.example" from source SRC
+# over UDP ($2 = +tcp for TCP).
+answered_by() {
+	local out
+	out=$(q -b "$1" ${2:+"$2"} a-only.t.example A)
+	echo "$(status_of "$out") $(answer_rrs "$out")"
+}
+
+# Malformed-query client: sends a header that claims one question followed
+# by an unterminated name, from a given source address, and prints the
+# reply's RCODE (or "none" after 1 s).
+have_python=0
+command -v python3 >/dev/null 2>&1 && have_python=1
+cat >"$TEST_TMP/bad.py" <<'EOF'
+import socket, struct, sys
+src, port = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((src, 0))
+s.settimeout(1.0)
+msg = struct.pack('!HHHHHH', 0x4242, 0x0100, 1, 0, 0, 0) + b'\x03abc\x05de'
+s.sendto(msg, ('127.0.0.1', port))
+try:
+    data, _ = s.recvfrom(65535)
+except socket.timeout:
+    print('none')
+    sys.exit(0)
+if len(data) < 4:
+    print('short')
+else:
+    print({0: 'NOERROR', 1: 'FORMERR', 2: 'SERVFAIL', 3: 'NXDOMAIN',
+           4: 'NOTIMP', 5: 'REFUSED'}.get(data[3] & 15, 'rcode%d' % (data[3] & 15)))
+EOF
+
+# bad_from SRC: the reply's RCODE to the malformed query from SRC.
+bad_from() {
+	python3 "$TEST_TMP/bad.py" "$1" "$PROXY_PORT" 2>&1
+}
+
+start_unbound
+
+# ====================================================================
+# Query ACL.
+# ====================================================================
+
+# Default: all of 127.0.0.0/8 may query.
+proxy_conf "$UNBOUND_PORT" ""
+check_eq "default ACL: 127.0.0.3 answered (loopback allowed)" "NOERROR $A33" \
+    "$(answered_by 127.0.0.3)"
+
+proxy_conf "$UNBOUND_PORT" "deny 127.0.0.3/32"
+check_eq "deny 127.0.0.3/32: 127.0.0.3 REFUSED over UDP" "REFUSED " \
+    "$(answered_by 127.0.0.3)"
+check_eq "deny 127.0.0.3/32: 127.0.0.3 REFUSED over TCP" "REFUSED " \
+    "$(answered_by 127.0.0.3 +tcp)"
+check_eq "deny 127.0.0.3/32: 127.0.0.2 answered" "NOERROR $A33" \
+    "$(answered_by 127.0.0.2)"
+check_eq "deny 127.0.0.3/32: 127.0.0.2 answered over TCP" "NOERROR $A33" \
+    "$(answered_by 127.0.0.2 +tcp)"
+out=$(q -b 127.0.0.3 a-only.t.example AAAA)
+check_eq "deny 127.0.0.3/32: AAAA from 127.0.0.3 REFUSED too (no synthesis)" \
+    "REFUSED 0" "$(status_of "$out") $(ancount_of "$out")"
+
+# The ACL comes before any other check: a refused client learns nothing,
+# not even NOTIMP or BADVERS (the allowed client gets those).
+out=$(q -b 127.0.0.3 +opcode=status a-only.t.example A)
+check_eq "deny 127.0.0.3/32: opcode STATUS from 127.0.0.3 -> REFUSED" \
+    REFUSED "$(status_of "$out")"
+out=$(q -b 127.0.0.2 +opcode=status a-only.t.example A)
+check_eq "control: opcode STATUS from 127.0.0.2 -> NOTIMP" NOTIMP \
+    "$(status_of "$out")"
+out=$(q -b 127.0.0.3 +edns=1 +noednsneg a-only.t.example A)
+check_eq "deny 127.0.0.3/32: EDNS version 1 from 127.0.0.3 -> REFUSED" \
+    REFUSED "$(status_of "$out")"
+out=$(q -b 127.0.0.2 +edns=1 +noednsneg a-only.t.example A)
+check_eq "control: EDNS version 1 from 127.0.0.2 -> BADVERS" BADVERS \
+    "$(status_of "$out")"
+
+if [ $have_python = 1 ]; then
+	check_eq "malformed query from an allowed client: FORMERR (the packet is bad)" \
+	    FORMERR "$(bad_from 127.0.0.2)"
+	check_match "malformed query from the denied 127.0.0.3: REFUSED or nothing, never FORMERR" \
+	    '^(REFUSED|none)$' "$(bad_from 127.0.0.3)"
+else
+	skip_check "malformed query from a denied client" "python3 missing"
+fi
+
+# Longest prefix wins, whatever the order of the lines.
+for order in deny-first allow-first; do
+	if [ $order = deny-first ]; then
+		acl="deny 127.0.0.0/8
+allow 127.0.0.2/32"
+	else
+		acl="allow 127.0.0.2/32
+deny 127.0.0.0/8"
+	fi
+	proxy_conf "$UNBOUND_PORT" "$acl"
+	check_eq "$order: 127.0.0.2/32 allowed (longest match) over UDP" \
+	    "NOERROR $A33" "$(answered_by 127.0.0.2)"
+	check_eq "$order: 127.0.0.2/32 allowed over TCP" \
+	    "NOERROR $A33" "$(answered_by 127.0.0.2 +tcp)"
+	check_eq "$order: 127.0.0.4 REFUSED (deny 127.0.0.0/8 replaced the default allow)" \
+	    "REFUSED " "$(answered_by 127.0.0.4)"
+	check_eq "$order: 127.0.0.4 REFUSED over TCP" \
+	    "REFUSED " "$(answered_by 127.0.0.4 +tcp)"
+done
+
+# The same prefix twice: the later line replaces the earlier.
+proxy_conf "$UNBOUND_PORT" "deny 127.0.0.5/32
+allow 127.0.0.5/32
+allow 127.0.0.6/32
+deny 127.0.0.6/32"
+check_eq "deny then allow 127.0.0.5/32: allowed (later line wins)" \
+    "NOERROR $A33" "$(answered_by 127.0.0.5)"
+check_eq "allow then deny 127.0.0.6/32: REFUSED (later line wins)" \
+    "REFUSED " "$(answered_by 127.0.0.6)"
+
+# IPv6 clients.
+if have_ipv6; then
+	proxy_conf "$UNBOUND_PORT" "deny ::1/128"
+	out=$(q @::1 a-only.t.example A)
+	check_eq "deny ::1/128: ::1 REFUSED" REFUSED "$(status_of "$out")"
+	out=$(q @::1 +tcp a-only.t.example A)
+	check_eq "deny ::1/128: ::1 REFUSED over TCP" REFUSED \
+	    "$(status_of "$out")"
+	check_eq "deny ::1/128: 127.0.0.1 still answered" "NOERROR $A33" \
+	    "$(answered_by 127.0.0.1)"
+else
+	skip_check "deny ::1/128" "no IPv6"
+fi
+
+stop_unbound
+
+# ====================================================================
+# DNS64 ACL (fakeup plays a-only: AAAA NODATA, A 192.0.2.33).
+# ====================================================================
+
+rules=$TEST_TMP/rules
+cat >"$rules" <<'EOF'
+match a-only.t.example. AAAA
+  flags aa ra
+  authority t.example. 1200 IN SOA ns.t.example. hostmaster.t.example. 1 3600 900 604800 1200
+end
+match a-only.t.example. A
+  flags aa ra
+  answer a-only.t.example. 300 IN A 192.0.2.33
+end
+EOF
+start_fakeup "$rules"
+
+# a_legs: number of A queries fakeup has seen.
+a_legs() {
+	fakeup_count 'qname=a-only\.t\.example\. qtype=A '
+}
+
+# aaaa_from DESC SRCARGS... : ask AAAA a-only (dig ARGS); sets out and
+# legs (A legs it caused).
+aaaa_from() {
+	local before
+	before=$(a_legs)
+	out=$(q "$@" a-only.t.example AAAA)
+	legs=$(( $(a_legs) - before ))
+}
+
+proxy_conf "$FAKEUP_PORT" "prefix $NSP
+dns64-clients { 127.0.0.2 }"
+aaaa_from -b 127.0.0.2
+check_eq "dns64-clients { 127.0.0.2 }: 127.0.0.2 gets the synthesized AAAA" \
+    "NOERROR $SYN33" "$(status_of "$out") $(answer_rrs "$out")"
+check_eq "dns64-clients: 127.0.0.2 caused one A leg" 1 "$legs"
+aaaa_from -b 127.0.0.3
+check_eq "dns64-clients: 127.0.0.3 gets the plain NODATA (6147-26)" \
+    "NOERROR 0 $SOA_NEG" \
+    "$(status_of "$out") $(ancount_of "$out") $(authority_rrs "$out")"
+check_eq "dns64-clients: no A leg for 127.0.0.3" 0 "$legs"
+check_true "dns64-clients: 127.0.0.3 logged as passed" wait_for_grep \
+    "$PROXY_LOG" '^127\.0\.0\.3@[0-9]+ a-only\.t\.example\. AAAA passed NOERROR' 2
+
+# A network with an exception, as in the README.
+proxy_conf "$FAKEUP_PORT" "prefix $NSP
+dns64-clients { 127.0.0.0/8 !127.0.0.3 }"
+aaaa_from -b 127.0.0.2
+check_eq "dns64-clients { 127/8 !127.0.0.3 }: 127.0.0.2 synthesized" \
+    "NOERROR $SYN33" "$(status_of "$out") $(answer_rrs "$out")"
+aaaa_from -b 127.0.0.3
+check_eq "dns64-clients { 127/8 !127.0.0.3 }: 127.0.0.3 plain NODATA, no A leg" \
+    "NOERROR 0 0" "$(status_of "$out") $(ancount_of "$out") $legs"
+
+if have_ipv6; then
+	proxy_conf "$FAKEUP_PORT" "prefix $NSP
+dns64-ipv6-only yes"
+	aaaa_from @::1
+	check_eq "dns64-ipv6-only: over ::1 synthesized" "NOERROR $SYN33" \
+	    "$(status_of "$out") $(answer_rrs "$out")"
+	check_eq "dns64-ipv6-only: ::1 caused one A leg" 1 "$legs"
+	aaaa_from @::1 +tcp
+	check_eq "dns64-ipv6-only: over ::1/TCP synthesized" "NOERROR $SYN33" \
+	    "$(status_of "$out") $(answer_rrs "$out")"
+	aaaa_from -b 127.0.0.1
+	check_eq "dns64-ipv6-only: over 127.0.0.1 plain NODATA" \
+	    "NOERROR 0 $SOA_NEG" \
+	    "$(status_of "$out") $(ancount_of "$out") $(authority_rrs "$out")"
+	check_eq "dns64-ipv6-only: no A leg for 127.0.0.1" 0 "$legs"
+
+	# Without it, IPv4 clients get DNS64 (the control case).
+	proxy_conf "$FAKEUP_PORT" "prefix $NSP"
+	aaaa_from -b 127.0.0.1
+	check_eq "dns64-ipv6-only no (default): 127.0.0.1 synthesized" \
+	    "NOERROR $SYN33" "$(status_of "$out") $(answer_rrs "$out")"
+else
+	skip_check "dns64-ipv6-only" "no IPv6"
+fi
+
+finish

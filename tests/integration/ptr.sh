@@ -1,0 +1,307 @@
+#!/bin/bash
+#
+# ptr.sh - reverse mapping of synthesized addresses (RFC 6147 5.3.1, the
+# CNAME option; RFC 6052 2.3 extraction for every prefix length; RFC 3596
+# 2.5 nibble names) and the "reverse-ttl" keyword, against the real unbound
+# fixture (reverse zone 2.0.192.in-addr.arpa: 33 PTR a-only.t.example.,
+# 1 PTR a-multi.t.example., everything else NXDOMAIN with SOA TTL 1200).
+#
+# README "Reverse mapping": a PTR query for a full 32-nibble ip6.arpa name
+# inside a prefix gets a CNAME to d.c.b.a.in-addr.arpa. (TTL reverse-ttl,
+# lowered to the negative TTL) plus the forwarder's answer for that name; a
+# shorter name inside a prefix gets a local NODATA with the prefix's reverse
+# zone SOA; names outside every prefix are forwarded unchanged.
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+. "$top_srcdir/tests/integration/lib.sh"
+
+need_tool dig
+
+# unbound's answers from the reverse zone.
+PTR33="33.2.0.192.in-addr.arpa. 3600 PTR a-only.t.example."
+SOA_REV="2.0.192.in-addr.arpa. 1200 SOA ns.t.example. hostmaster.t.example."
+SOA_REV="$SOA_REV 1 3600 900 604800 1200"
+
+# rev6 ADDR [N]: the ip6.arpa name (lower case, absolute) of the IPv6
+# address ADDR (hex groups, "::" allowed, no dotted quad), keeping only the
+# N most significant nibbles (default 32, the full name).
+rev6() {
+	local a=$1 n=${2:-32} head tail nib="" out="" g i
+	local -a hi=() lo=() groups=()
+	if [[ $a == *::* ]]; then
+		head=${a%%::*}
+		tail=${a#*::}
+	else
+		head=$a
+		tail=
+	fi
+	[ -n "$head" ] && IFS=: read -ra hi <<<"$head"
+	[ -n "$tail" ] && IFS=: read -ra lo <<<"$tail"
+	groups=("${hi[@]}")
+	for ((i = ${#hi[@]} + ${#lo[@]}; i < 8; i++)); do
+		groups+=(0)
+	done
+	groups+=("${lo[@]}")
+	for g in "${groups[@]}"; do
+		nib+=$(printf '%04x' "0x$g")
+	done
+	for ((i = n - 1; i >= 0; i--)); do
+		out+="${nib:i:1}."
+	done
+	echo "${out}ip6.arpa."
+}
+
+# re QNAME: QNAME with its dots escaped for a regex.
+re() {
+	printf '%s' "${1//./\\.}"
+}
+
+# logged QNAME TYPE REGEX: wait (2 s) for the proxy's -v line for QNAME and
+# TYPE whose rest (outcome, rcode, upstream) matches REGEX.
+logged() {
+	wait_for_grep "$PROXY_LOG" "^127\\.0\\.0\\.1@[0-9]+ $(re "$1") $2 $3" 2
+}
+
+# lc: stdin's RRs with their owner names in lower case (the CNAME's owner
+# is the question name in the client's case).
+lc() {
+	awk '{ $1 = tolower($1); print }'
+}
+
+_nconf=0
+# proxy_conf LINES: restart the proxy with a config file of LINES plus a
+# forwarder line for the fixture unbound.
+proxy_conf() {
+	local f
+	stop_proxy
+	_nconf=$((_nconf + 1))
+	f=$TEST_TMP/proxy-$_nconf.conf
+	printf 'forwarder 127.0.0.1 port %s\n%s\n' "$UNBOUND_PORT" "$1" >"$f"
+	start_proxy -v -f "$f"
+}
+
+start_unbound
+UP="upstream 127\\.0\\.0\\.1@$UNBOUND_PORT"
+
+# ====================================================================
+# Every RFC 6052 prefix length (the RFC 6052 2.4 table for 192.0.2.33,
+# the same placement for 192.0.2.34 = 0xc0000222).
+# ====================================================================
+
+# prefix  address of 192.0.2.33  address of 192.0.2.34
+CASES="2001:db8::/32 2001:db8:c000:221:: 2001:db8:c000:222::
+2001:db8:100::/40 2001:db8:1c0:2:21:: 2001:db8:1c0:2:22::
+2001:db8:122::/48 2001:db8:122:c000:2:2100:: 2001:db8:122:c000:2:2200::
+2001:db8:122:300::/56 2001:db8:122:3c0:0:221:: 2001:db8:122:3c0:0:222::
+2001:db8:122:344::/64 2001:db8:122:344:c0:2:2100:0 2001:db8:122:344:c0:2:2200:0
+2001:db8:122:344::/96 2001:db8:122:344::c000:221 2001:db8:122:344::c000:222"
+
+while read -r pfx a33 a34; do
+	len=${pfx#*/}
+	base=${pfx%/*}
+	t="/$len"
+	proxy_conf "prefix $pfx"
+
+	# Full name, lower case: CNAME (TTL reverse-ttl 600) + unbound's PTR.
+	name=$(rev6 "$a33")
+	out=$(q "$name" PTR)
+	check_eq "$t $a33: NOERROR (RFC 6147 5.3.1)" NOERROR "$(status_of "$out")"
+	check_eq "$t $a33: CNAME to 33.2.0.192.in-addr.arpa. (TTL 600) + the PTR (RFC 6147 5.3.1, RFC 6052 2.3)" \
+	    "$name 600 CNAME 33.2.0.192.in-addr.arpa.
+$PTR33" "$(answer_rrs "$out" | lc)"
+	check_true "$t $a33: logged as mapped via the forwarder" \
+	    logged "$name" PTR "mapped NOERROR $UP\$"
+
+	# The same name in upper case, IP6.ARPA included (RFC 3596 2.5).
+	# Names compare case-insensitively (RFC 4343): so do we.
+	uname=${name^^}
+	out=$(q "$uname" PTR)
+	check_eq "$t upper-case nibbles: same mapping (RFC 3596 2.5)" \
+	    "noerror $name 600 cname 33.2.0.192.in-addr.arpa.
+${PTR33,,}" "$(status_of "$out" | tr '[:upper:]' '[:lower:]') $(answer_rrs "$out" | tr '[:upper:]' '[:lower:]')"
+
+	# No PTR for 192.0.2.34: the CNAME, NXDOMAIN and unbound's SOA; the
+	# CNAME TTL is min(600, 1200) = 600.
+	name=$(rev6 "$a34")
+	out=$(q "$name" PTR)
+	check_eq "$t $a34 (no PTR): NXDOMAIN (RFC 6147 5.3.1)" NXDOMAIN \
+	    "$(status_of "$out")"
+	check_eq "$t $a34 (no PTR): CNAME to 34.2.0.192.in-addr.arpa., TTL 600" \
+	    "$name 600 CNAME 34.2.0.192.in-addr.arpa." \
+	    "$(answer_rrs "$out" | lc)"
+	check_eq "$t $a34 (no PTR): unbound's SOA in authority" "$SOA_REV" \
+	    "$(authority_rrs "$out")"
+
+	# Inside the prefix but shorter than 32 nibbles: local NODATA with
+	# the prefix's reverse zone SOA, nothing sent upstream.
+	zone=$(rev6 "$base" $((len / 4)))
+	for n in $((len / 4 + 1)) 31; do
+		name=$(rev6 "$a33" $n)
+		out=$(q "$name" PTR)
+		check_eq "$t $n-nibble name inside the prefix: NOERROR, no answer (NODATA)" \
+		    "NOERROR 0" "$(status_of "$out") $(ancount_of "$out")"
+		check_match "$t $n-nibble name: SOA of the prefix's reverse zone" \
+		    "^$(re "$zone") [0-9]+ SOA " "$(authority_rrs "$out")"
+		check_true "$t $n-nibble name: answered locally (no upstream)" \
+		    logged "$name" PTR "local NOERROR\$"
+	done
+
+	# Above the prefix (fewer nibbles than the prefix): not ours,
+	# forwarded; the client gets unbound's answer.
+	name=$(rev6 "$base" $((len / 4 - 1)))
+	out=$(q "$name" PTR)
+	ub=$(q_unbound "$name" PTR)
+	check_eq "$t $((len / 4 - 1))-nibble name above the prefix: unbound's answer" \
+	    "$(status_of "$ub") $(answer_rrs "$ub") $(authority_rrs "$ub")" \
+	    "$(status_of "$out") $(answer_rrs "$out") $(authority_rrs "$out")"
+	check_true "$t name above the prefix: forwarded (passed)" \
+	    logged "$name" PTR "passed [A-Z]+ $UP\$"
+done <<<"$CASES"
+
+# ====================================================================
+# Names the proxy must not touch (/96 prefix still running).
+# ====================================================================
+
+# RFC 6147 5.3.1: outside every prefix -> resolved normally.
+name=$(rev6 2001:db8::1)
+out=$(q "$name" PTR)
+ub=$(q_unbound "$name" PTR)
+check_eq "reverse of 2001:db8::1 (outside the prefix): unbound's status" \
+    "$(status_of "$ub")" "$(status_of "$out")"
+check_eq "reverse of 2001:db8::1: unbound's answer and authority, no CNAME" \
+    "$(answer_rrs "$ub")|$(authority_rrs "$ub")" \
+    "$(answer_rrs "$out")|$(authority_rrs "$out")"
+check_true "reverse of 2001:db8::1: forwarded (passed)" \
+    logged "$name" PTR "passed $(status_of "$ub") $UP\$"
+
+# An address in the same /64 but outside the /96.
+name=$(rev6 2001:db8:122:344:1::c000:221)
+out=$(q "$name" PTR)
+check_nomatch "2001:db8:122:344:1::c000:221 (outside the /96): no CNAME" \
+    ' CNAME ' "$(answer_rrs "$out")"
+check_true "2001:db8:122:344:1::c000:221: forwarded (passed)" \
+    logged "$name" PTR "passed [A-Z]+ $UP\$"
+
+# in-addr.arpa PTR queries are plain forwarding (RFC 6147 5.3.3).
+out=$(q -x 192.0.2.33)
+check_eq "PTR 33.2.0.192.in-addr.arpa: passed through unchanged" \
+    "NOERROR $PTR33" "$(status_of "$out") $(answer_rrs "$out")"
+check_true "PTR 33.2.0.192.in-addr.arpa: logged as passed" \
+    logged 33.2.0.192.in-addr.arpa. PTR "passed NOERROR $UP\$"
+out=$(q -x 192.0.2.34)
+check_eq "PTR 34.2.0.192.in-addr.arpa: NXDOMAIN passed through with its SOA" \
+    "NXDOMAIN|$SOA_REV" "$(status_of "$out")|$(answer_rrs "$out")$(authority_rrs "$out")"
+
+# ====================================================================
+# Overlapping prefixes: every address the proxy hands out maps back to
+# the IPv4 address it was made from (RFC 6052 2.3 is the inverse of 2.2;
+# RFC 6147 5.3.1).  2001:db8:122:344::c000:221 is inside both prefixes,
+# but only the /96 reading is an RFC 6052 address (for the /32 its u-octet
+# and suffix are not zero), and the /96 is the one that made it.
+# ====================================================================
+
+proxy_conf "prefix 2001:db8::/32
+prefix 2001:db8:122:344::/96"
+out=$(q a-only.t.example AAAA)
+check_eq "overlapping /32 + /96: a-only synthesized with both" \
+    "2001:db8:122:344::c000:221
+2001:db8:c000:221::" \
+    "$(answer_rrs "$out" | awk '$3 == "AAAA" { print $4 }' | sort)"
+for a in 2001:db8:c000:221:: 2001:db8:122:344::c000:221; do
+	name=$(rev6 "$a")
+	out=$(q "$name" PTR)
+	check_eq "overlapping /32 + /96: PTR of $a -> CNAME to 33.2.0.192.in-addr.arpa. + the PTR" \
+	    "NOERROR $name 600 CNAME 33.2.0.192.in-addr.arpa.
+$PTR33" "$(status_of "$out") $(answer_rrs "$out")"
+done
+
+# ====================================================================
+# reverse-ttl: the CNAME's TTL, lowered to the negative TTL (1200).
+# ====================================================================
+
+P96=2001:db8:122:344::/96
+N33=$(rev6 2001:db8:122:344::c000:221)
+N34=$(rev6 2001:db8:122:344::c000:222)
+
+proxy_conf "prefix $P96
+reverse-ttl 3000"
+out=$(q "$N33" PTR)
+check_eq "reverse-ttl 3000, PTR exists: CNAME TTL 3000, PTR TTL unchanged" \
+    "3000 3600" "$(ttls_of "$out")"
+out=$(q "$N34" PTR)
+check_eq "reverse-ttl 3000, NXDOMAIN: CNAME TTL min(3000, SOA 1200) = 1200" \
+    "NXDOMAIN 1200" "$(status_of "$out") $(ttls_of "$out")"
+
+proxy_conf "prefix $P96
+reverse-ttl 77"
+out=$(q "$N33" PTR)
+check_eq "reverse-ttl 77, PTR exists: CNAME TTL 77" \
+    "$N33 77 CNAME 33.2.0.192.in-addr.arpa.
+$PTR33" "$(answer_rrs "$out")"
+out=$(q "$N34" PTR)
+check_eq "reverse-ttl 77, NXDOMAIN: CNAME TTL min(77, 1200) = 77" \
+    "NXDOMAIN 77" "$(status_of "$out") $(ttls_of "$out")"
+
+# The same over TCP (the mapping does not depend on the transport).
+out=$(q +tcp "$N33" PTR)
+check_eq "reverse-ttl 77 over TCP: same answer" \
+    "$N33 77 CNAME 33.2.0.192.in-addr.arpa.
+$PTR33" "$(answer_rrs "$out")"
+
+# ====================================================================
+# The in-addr.arpa leg, against fakeup: one query for the in-addr.arpa
+# name and none for the ip6.arpa name; NODATA lowers the CNAME TTL like
+# NXDOMAIN; a positive answer keeps reverse-ttl whatever the PTR's TTL.
+# ====================================================================
+
+rules=$TEST_TMP/rules
+cat >"$rules" <<'EOF'
+match 35.2.0.192.in-addr.arpa. PTR
+  authority 2.0.192.in-addr.arpa. 100 IN SOA ns.t.example. hostmaster.t.example. 1 3600 900 604800 100
+end
+match 36.2.0.192.in-addr.arpa. PTR
+  rcode NXDOMAIN
+  authority 2.0.192.in-addr.arpa. 50 IN SOA ns.t.example. hostmaster.t.example. 1 3600 900 604800 50
+end
+match 37.2.0.192.in-addr.arpa. PTR
+  answer 37.2.0.192.in-addr.arpa. 30 IN PTR host37.t.example.
+end
+EOF
+start_fakeup "$rules"
+stop_proxy
+start_proxy -v -f /dev/null -u "127.0.0.1@$FAKEUP_PORT" -p "$P96"
+
+name=$(rev6 2001:db8:122:344::c000:223)
+out=$(q "$name" PTR)
+check_eq "fakeup NODATA (SOA TTL 100): NOERROR, CNAME TTL min(600, 100) = 100" \
+    "NOERROR $name 100 CNAME 35.2.0.192.in-addr.arpa." \
+    "$(status_of "$out") $(answer_rrs "$out")"
+check_eq "fakeup NODATA: the SOA passed on" \
+    "2.0.192.in-addr.arpa. 100 SOA ns.t.example. hostmaster.t.example. 1 3600 900 604800 100" \
+    "$(authority_rrs "$out")"
+check_eq "fakeup NODATA: one upstream query, for 35.2.0.192.in-addr.arpa. PTR" \
+    1 "$(fakeup_count 'qname=35\.2\.0\.192\.in-addr\.arpa\. qtype=PTR ')"
+
+name=$(rev6 2001:db8:122:344::c000:224)
+out=$(q "$name" PTR)
+check_eq "fakeup NXDOMAIN (SOA TTL 50): CNAME TTL 50" \
+    "NXDOMAIN $name 50 CNAME 36.2.0.192.in-addr.arpa." \
+    "$(status_of "$out") $(answer_rrs "$out")"
+
+name=$(rev6 2001:db8:122:344::c000:225)
+out=$(q "$name" PTR)
+check_eq "fakeup PTR with TTL 30: CNAME keeps reverse-ttl 600, PTR as sent" \
+    "NOERROR $name 600 CNAME 37.2.0.192.in-addr.arpa.
+37.2.0.192.in-addr.arpa. 30 PTR host37.t.example." \
+    "$(status_of "$out") $(answer_rrs "$out")"
+check_eq "fakeup: the ip6.arpa names were never sent upstream" 0 \
+    "$(fakeup_count 'qname=[^ ]*ip6\.arpa\.')"
+
+# A partial name: nothing at all upstream.
+before=$(grep -c . "$FAKEUP_LOG")
+out=$(q "$(rev6 2001:db8:122:344::c000:225 28)" PTR)
+check_eq "fakeup: 28-nibble name under the /96 -> NODATA, no upstream query" \
+    "NOERROR 0 $before" \
+    "$(status_of "$out") $(ancount_of "$out") $(grep -c . "$FAKEUP_LOG")"
+
+finish
