@@ -1,0 +1,203 @@
+#!/bin/bash
+#
+# malformed.sh - queries the proxy must refuse to process (RFC 1035 4.1.1,
+# RFC 6891 6.1.1 and 7): dropped when even the header is unusable, NOTIMP
+# for other opcodes and zone transfers, FORMERR for everything else that is
+# wrong, and no crash, whatever arrives.  Messages are sent as raw bytes
+# by tests/dnsq (raw:HEX).
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+. "$top_srcdir/tests/integration/lib.sh"
+
+DNSQ=$top_builddir/tests/dnsq
+[ -x "$DNSQ" ] || bail "$DNSQ not built (make check builds it)"
+
+# dq ARGS...: tests/dnsq at the proxy, 127.0.0.1.
+dq() {
+	"$DNSQ" -s 127.0.0.1 -p "$PROXY_PORT" "$@"
+}
+
+# fld KEY TEXT: value of KEY=... in the first reply line of dnsq output.
+fld() {
+	printf '%s\n' "$2" | grep -m 1 '^id=' | tr ' ' '\n' |
+	    sed -n "s/^$1=//p" | head -n 1
+}
+
+# nrep TEXT: number of reply lines.
+nrep() {
+	printf '%s\n' "$1" | grep -c '^id='
+}
+
+# hdr ID FLAGS QD AN NS AR: a DNS header in hex (numbers in decimal or 0x).
+hdr() {
+	printf '%04x%04x%04x%04x%04x%04x' "$1" "$2" "$3" "$4" "$5" "$6"
+}
+
+# name_hex NAME: NAME in uncompressed wire form, hex.
+name_hex() {
+	local l out=
+	local -a labels
+	IFS=. read -ra labels <<<"${1%.}"
+	for l in "${labels[@]}"; do
+		out+=$(printf '%02x' "${#l}")
+		out+=$(printf '%s' "$l" | od -An -tx1 -v | tr -d ' \n')
+	done
+	echo "${out}00"
+}
+
+# Question a-only.t.example A IN, its answer RR (compressed owner), and
+# an OPT RR (bufsize 1232, no options).
+QA=$(name_hex a-only.t.example)00010001
+QB=$(name_hex both.t.example)00010001
+RR_A=c00c000100010000012c0004c0000221
+OPT=00002904d0000000000000
+
+# check_err DESC TEXT ID RCODE: dnsq output TEXT is one reply, RCODE, with
+# ID echoed and QR set.
+check_err() {
+	local desc=$1 out=$2 id=$3 rcode=$4
+	check_eq "$desc: $rcode" "$rcode" "$(fld rcode "$out")"
+	check_eq "$desc: one reply, ID $id echoed, QR=1" "1 $id qr" \
+	    "$(nrep "$out") $(fld id "$out") $(fld flags "$out" |
+	    grep -o '^qr')"
+}
+
+start_unbound
+start_proxy -f /dev/null -u "127.0.0.1@$UNBOUND_PORT" -p 2001:db8:64::/96 -v
+
+# ---------------------------------------------------- dropped (no reply)
+out=$(dq -T 500 raw:12340100000100)
+check_eq "RFC 1035 4.1.1: 7-byte message (< header): no reply" \
+    "timeout id=4660" "$out"
+out=$(dq -T 500 raw:)
+check_eq "empty datagram: no reply" "timeout id=-1" "$out"
+out=$(dq -T 500 "raw:$(hdr 0x1235 0x8100 1 0 0 0)$QA")
+check_eq "RFC 1035 4.1.1: QR=1 (a response) is dropped, never answered" \
+    "timeout id=4661" "$out"
+check_match "log: the dropped messages are logged as dropped" \
+    '^127\.0\.0\.1@[0-9]+ - - dropped' "$(cat "$PROXY_LOG")"
+
+# ------------------------------------------------------------ NOTIMP
+# Opcode in bits 11-14 of the flags word.
+out=$(dq "raw:$(hdr 0x2001 0x1100 1 0 0 0)$QA")
+check_err "RFC 1035 4.1.1: opcode STATUS (2)" "$out" 8193 NOTIMP
+check_eq "opcode STATUS: question echoed" "a-only.t.example. A" \
+    "$(fld qname "$out") $(fld qtype "$out")"
+out=$(dq "raw:$(hdr 0x2002 0x2000 1 0 0 0)$(name_hex t.example)00060001")
+check_err "RFC 1035 4.1.1: opcode NOTIFY (4)" "$out" 8194 NOTIMP
+out=$(dq "raw:$(hdr 0x2003 0x2800 1 0 0 0)$(name_hex t.example)00060001")
+check_err "RFC 1035 4.1.1: opcode UPDATE (5)" "$out" 8195 NOTIMP
+out=$(dq "raw:$(hdr 0x2004 0x7900 1 0 0 0)$QA")
+check_err "RFC 1035 4.1.1: opcode 15 (unassigned)" "$out" 8196 NOTIMP
+out=$(dq t.example/AXFR/id=8197)
+check_err "zone transfer AXFR over UDP" "$out" 8197 NOTIMP
+out=$(dq -t t.example/AXFR/id=8198)
+check_err "zone transfer AXFR over TCP" "$out" 8198 NOTIMP
+out=$(dq t.example/IXFR/id=8199)
+check_err "zone transfer IXFR over UDP" "$out" 8199 NOTIMP
+check_eq "zone transfers: logged as error NOTIMP, none forwarded" \
+    "3 0" "$(grep -Ec ' (AXFR|IXFR) error NOTIMPL?$' "$PROXY_LOG") $(grep -Ec \
+    ' (AXFR|IXFR) .*upstream' "$PROXY_LOG")"
+
+# ------------------------------------------------------------ FORMERR
+out=$(dq "raw:$(hdr 0x3001 0x0100 0 0 0 0)")
+check_err "RFC 1035 4.1.1: QDCOUNT=0" "$out" 12289 FORMERR
+check_eq "QDCOUNT=0: reply has no question" 0 "$(fld qd "$out")"
+out=$(dq "raw:$(hdr 0x3002 0x0100 2 0 0 0)$QA$QB")
+check_err "RFC 1035 4.1.1: QDCOUNT=2" "$out" 12290 FORMERR
+out=$(dq "raw:$(hdr 0x3003 0x0100 1 1 0 0)$QA$RR_A")
+check_err "RFC 1035 4.1.1: ANCOUNT=1 in a query" "$out" 12291 FORMERR
+out=$(dq "raw:$(hdr 0x3004 0x0100 1 0 1 0)$QA$RR_A")
+check_err "RFC 1035 4.1.1: NSCOUNT=1 in a query" "$out" 12292 FORMERR
+out=$(dq "raw:$(hdr 0x3005 0x0300 1 0 0 0)$QA")
+check_err "TC=1 in a query" "$out" 12293 FORMERR
+long=$(printf 'a%.0s' $(seq 1 64))
+out=$(dq "raw:$(hdr 0x3006 0x0100 1 0 0 0)40$(printf '%s' "$long" |
+    od -An -tx1 -v | tr -d ' \n')0000010001")
+check_err "RFC 1035 2.3.4: label of 64 octets" "$out" 12294 FORMERR
+name=
+for i in $(seq 1 5); do
+	name+=3f$(printf 'b%.0s' $(seq 1 63) | od -An -tx1 -v | tr -d ' \n')
+done
+out=$(dq "raw:$(hdr 0x3007 0x0100 1 0 0 0)${name}0000010001")
+check_err "RFC 1035 2.3.4: name of 320 octets (> 255)" "$out" 12295 FORMERR
+out=$(dq "raw:$(hdr 0x3008 0x0100 1 0 0 0)c00c00010001")
+check_err "RFC 1035 4.1.4: compression pointer to itself" "$out" 12296 FORMERR
+out=$(dq "raw:$(hdr 0x3009 0x0100 1 0 0 0)c00ec00c0001")
+check_err "RFC 1035 4.1.4: two pointers in a loop" "$out" 12297 FORMERR
+out=$(dq "raw:$(hdr 0x300a 0x0100 1 0 0 0)c0ff00010001")
+check_err "RFC 1035 4.1.4: pointer past the end" "$out" 12298 FORMERR
+out=$(dq "raw:$(hdr 0x300b 0x0100 1 0 0 0)06612d6f6e6c79")
+check_err "question truncated inside the name" "$out" 12299 FORMERR
+out=$(dq "raw:$(hdr 0x300c 0x0100 1 0 0 0)$(name_hex a-only.t.example)0001")
+check_err "question truncated: no QCLASS" "$out" 12300 FORMERR
+out=$(dq "raw:$(hdr 0x300d 0x0100 1 0 0 1)$QA")
+check_err "ARCOUNT=1 with no record" "$out" 12301 FORMERR
+out=$(dq "raw:$(hdr 0x300e 0x0100 1 0 0 0)$(name_hex a-only.t.example)00290001")
+check_err "qtype OPT (41) in the question" "$out" 12302 FORMERR
+out=$(dq "raw:$(hdr 0x300f 0x0100 1 0 0 2)$QA$OPT$OPT")
+check_err "RFC 6891 6.1.1: two OPT RRs" "$out" 12303 FORMERR
+# OPT RDLEN 4 holding an option header that claims 16 bytes of data.
+out=$(dq "raw:$(hdr 0x3010 0x0100 1 0 0 1)${QA}00002904d000000000$(
+    )0004000a0010")
+check_err "RFC 6891 7: option length beyond RDLEN" "$out" 12304 FORMERR
+check_eq "RFC 6891 7: FORMERR for a malformed OPT carries an OPT" 1 \
+    "$(fld edns "$out")"
+# Sanity: the same OPT well formed is answered.
+out=$(dq "raw:$(hdr 0x3011 0x0100 1 0 0 1)${QA}00002904d000000000$(
+    )0004000a0000")
+check_eq "well-formed OPT with an empty option: NOERROR" NOERROR \
+    "$(fld rcode "$out")"
+
+# Over TCP, an error reply does not end the connection.
+out=$(dq -t -T 1500 "raw:$(hdr 0x4001 0x0100 2 0 0 0)$QA$QB" \
+    "raw:$(hdr 0x4002 0x8100 1 0 0 0)$QA" a-only.t.example/A/id=16387)
+check_match "tcp: QDCOUNT=2 -> FORMERR" '^id=16385 rcode=FORMERR ' "$out"
+check_match "tcp: QR=1 -> dropped" '^timeout id=16386$' "$out"
+check_match "tcp: next query on the same connection answered" \
+    '^id=16387 rcode=NOERROR .* answer=a-only\.t\.example\. 300 A 192\.0\.2\.33$' \
+    "$out"
+# A frame shorter than a header: no reply (the proxy may close).
+out=$(dq -t -T 1000 raw:1234 2>&1)
+check_eq "tcp: 2-byte message: no reply" 0 "$(nrep "$out")"
+
+# --------------------------------------------------- still alive after
+check_true "proxy still running after the malformed queries" \
+    kill -0 "$PROXY_PID"
+out=$(dq a-only.t.example/AAAA)
+check_eq "normal query answered afterwards" \
+    "a-only.t.example. 300 AAAA 2001:db8:64::c000:221" \
+    "$(printf '%s\n' "$out" | sed -n 's/.* answer=//p')"
+
+# ------------------------------------------------------------- garbage
+# 2000 datagrams: random bytes, random bytes behind a plausible query
+# header, and valid queries with one random byte changed.
+rand=$(head -c 200000 /dev/urandom | od -An -v -tx1 | tr -d ' \n')
+valid=$(hdr 0x5000 0x0100 1 0 0 1)$QA$OPT
+vlen=${#valid}
+args=()
+off=0
+for i in $(seq 1 2000); do
+	len=$(( (RANDOM % 80 + 1) * 2 ))
+	case $((i % 3)) in
+	0)	args+=("raw:${rand:off:len}") ;;
+	1)	args+=("raw:${rand:off:4}0100000100000000000${RANDOM:0:1}${rand:off+4:len}") ;;
+	2)	pos=$(( (RANDOM % (vlen / 2)) * 2 ))
+		args+=("raw:${valid:0:pos}${rand:off:2}${valid:pos+2}") ;;
+	esac
+	off=$(( (off + len + 4) % (${#rand} - 200) ))
+done
+t0=$(now_ms)
+dq -T 500 "${args[@]}" >"$TEST_TMP/garbage.out" 2>&1
+t1=$(now_ms)
+note "2000 garbage datagrams: $(grep -c '^id=' "$TEST_TMP/garbage.out") replies, $((t1 - t0)) ms"
+check_true "2000 garbage datagrams: proxy still running" kill -0 "$PROXY_PID"
+out=$(dq a-only.t.example/A/id=999)
+check_eq "2000 garbage datagrams: normal query still answered" \
+    "999 NOERROR" "$(fld id "$out") $(fld rcode "$out")"
+check_nomatch "log: no crash, abort or memory error" \
+    'segmentation|abort|assert|double free|corrupt|out of memory' \
+    "$(tr 'A-Z' 'a-z' <"$PROXY_LOG")"
+rc=0
+stop_proxy || rc=$?
+check_eq "proxy exits 0 on SIGTERM after all this" 0 "$rc"
+finish

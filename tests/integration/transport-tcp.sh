@@ -1,0 +1,313 @@
+#!/bin/bash
+#
+# transport-tcp.sh - the proxy's TCP service (RFC 7766): same answers as
+# UDP, pipelining and out-of-order replies, one reply stream per
+# connection, messages in pieces, the idle timeout (only a complete message
+# resets it), clients closing early, and the connection and pipeline caps.
+# Client: tests/dnsq (-t pipelines every query on one connection) and bash
+# /dev/tcp for connections that send nothing or dribble bytes.
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+. "$top_srcdir/tests/integration/lib.sh"
+
+DNSQ=$top_builddir/tests/dnsq
+[ -x "$DNSQ" ] || bail "$DNSQ not built (make check builds it)"
+PREFIX=2001:db8:64::
+
+# dq ARGS...: tests/dnsq at the last proxy (127.0.0.1 unless ARGS has -s).
+dq() {
+	"$DNSQ" -s 127.0.0.1 -p "$PROXY_PORT" "$@"
+}
+
+# fld KEY TEXT: value of KEY=... in the first reply line of dnsq output.
+fld() {
+	printf '%s\n' "$2" | grep -m 1 '^id=' | tr ' ' '\n' |
+	    sed -n "s/^$1=//p" | head -n 1
+}
+
+# ans TEXT: the answer= field of the first reply line.
+ans() {
+	printf '%s\n' "$1" | grep -m 1 '^id=' | sed -n 's/.* answer=//p'
+}
+
+# nrep TEXT: number of reply lines.
+nrep() {
+	printf '%s\n' "$1" | grep -c '^id='
+}
+
+# ids TEXT: reply IDs in arrival order, space separated.
+ids() {
+	printf '%s\n' "$1" | sed -n 's/^id=\([0-9]*\) .*/\1/p' | tr '\n' ' ' |
+	    sed 's/ $//'
+}
+
+# id_qname TEXT: "ID QNAME" per reply, sorted by ID.
+id_qname() {
+	printf '%s\n' "$1" | grep '^id=' | tr ' ' '\n' |
+	    sed -n 's/^id=//p; s/^qname=//p' | paste -d' ' - - | sort -n
+}
+
+# tcp_close_ms PORT MODE: open a TCP connection to 127.0.0.1@PORT and print
+# how many ms pass until the proxy closes it (at most ~7000).  MODE idle:
+# send nothing; dribble: send one byte every 0.5 s, a 256-byte message
+# that never completes.
+tcp_close_ms() {
+	local port=$1 mode=$2 fd t0 t1 wpid= n rc
+	if ! exec {fd}<>"/dev/tcp/127.0.0.1/$port"; then
+		echo -1
+		return
+	fi
+	t0=$(now_ms)
+	if [ "$mode" = dribble ]; then
+		(
+			trap '' PIPE
+			printf '\001' >&"$fd" || exit 0
+			for n in $(seq 1 14); do
+				sleep 0.5
+				printf '\000' >&"$fd" 2>/dev/null || exit 0
+			done
+		) &
+		wpid=$!
+	fi
+	# The proxy never writes on this connection: EOF (or a reset) is
+	# read status 1, a timeout is > 128.
+	for n in 1 2 3 4 5 6 7; do
+		rc=0
+		read -r -t 1 -n 1 -u "$fd" _ 2>/dev/null || rc=$?
+		[ "$rc" -gt 128 ] || break
+	done
+	t1=$(now_ms)
+	exec {fd}>&-
+	if [ -n "$wpid" ]; then
+		kill "$wpid" 2>/dev/null
+		wait "$wpid" 2>/dev/null
+	fi
+	if [ "$rc" -gt 128 ]; then
+		echo 99999
+	else
+		echo $((t1 - t0))
+	fi
+}
+
+start_unbound
+
+rules=$TEST_TMP/tcp.rules
+cat >"$rules" <<'EOF'
+match slow.x.test. A
+  delay 1500
+  answer slow.x.test. 60 IN A 192.0.2.1
+end
+match fast.x.test. A
+  answer fast.x.test. 60 IN A 192.0.2.2
+end
+match slow-a.x.test. A
+  delay 500
+  answer slow-a.x.test. 60 IN A 192.0.2.10
+end
+match slow-b.x.test. A
+  delay 500
+  answer slow-b.x.test. 60 IN A 192.0.2.11
+end
+EOF
+for i in 1 2 3 4 5 6 7 8; do
+	printf 'match p%d.x.test. A\n  delay 500\n  answer p%d.x.test. 60 IN A 192.0.2.%d\nend\n' \
+	    "$i" "$i" $((100 + i))
+done >>"$rules"
+start_fakeup "$rules"
+
+# PU: unbound upstream, 2 s idle timeout.
+printf 'tcp-idle-timeout 2\n' >"$TEST_TMP/pu.conf"
+start_proxy -f "$TEST_TMP/pu.conf" -u "127.0.0.1@$UNBOUND_PORT" \
+    -p "$PREFIX/96" -v
+PU_PORT=$PROXY_PORT PU_PID=$PROXY_PID PU_LOG=$PROXY_LOG
+
+# ------------------------------------------------- RFC 7766 5: same answer
+udp=$(q a-only.t.example AAAA)
+tcp=$(q +tcp a-only.t.example AAAA)
+check_eq "RFC 7766 5: dig +tcp AAAA a-only: NOERROR" NOERROR "$(status_of "$tcp")"
+check_eq "RFC 7766 5: dig +tcp: synthesized AAAA" \
+    "a-only.t.example. 300 AAAA ${PREFIX}c000:221" "$(answer_rrs "$tcp")"
+check_eq "RFC 7766 5: TCP answer = UDP answer" "$(answer_rrs "$udp")" \
+    "$(answer_rrs "$tcp")"
+check_eq "RFC 7766 5: TCP flags = UDP flags" "$(flags_of "$udp")" \
+    "$(flags_of "$tcp")"
+out=$(dq -t A-OnLy.T.Example/A/id=9)
+check_eq "dnsq -t: ID and question case echoed over TCP" \
+    "9 A-OnLy.T.Example." "$(fld id "$out") $(fld qname "$out")"
+check_eq "dnsq -t: passthrough answer" "a-only.t.example. 300 a 192.0.2.33" \
+    "$(ans "$out" | tr 'A-Z' 'a-z')"
+if have_ipv6; then
+	out=$(dq -t -s ::1 a-only.t.example/AAAA)
+	check_eq "TCP over ::1: synthesized AAAA" \
+	    "a-only.t.example. 300 AAAA ${PREFIX}c000:221" "$(ans "$out")"
+else
+	skip_check "TCP over ::1" "no IPv6 loopback"
+fi
+out=$(q +tcp +noedns big.t.example A)
+check_eq "TCP has no 512-byte limit: 60 A without EDNS" 60 "$(ancount_of "$out")"
+check_false "TCP, 60 A: TC=0" has_flag tc "$out"
+
+# ---------------------------------------- RFC 7766 6.2.1: pipelining
+names="a-only a-multi both ns ttl-500 ttl-1300 private global split big"
+qs=() exp=
+i=100
+for n in $names; do
+	i=$((i + 1))
+	qs+=("$n.t.example/A/id=$i")
+	exp+="$i $n.t.example."$'\n'
+done
+out=$(dq -t "${qs[@]}")
+rc=$?
+check_eq "RFC 7766 6.2.1: 10 pipelined queries: exit 0" 0 "$rc"
+check_eq "RFC 7766 6.2.1: 10 pipelined queries: 10 replies" 10 "$(nrep "$out")"
+check_eq "RFC 7766 6.2.1: each ID answered with its own question" \
+    "${exp%$'\n'}" "$(id_qname "$out")"
+check_nomatch "RFC 7766 6.2.1: connection not closed" '^closed' "$out"
+check_match "pipelined: reply 101 has a-only's A" \
+    '^id=101 rcode=NOERROR .* answer=a-only\.t\.example\. 300 A 192\.0\.2\.33$' "$out"
+check_match "pipelined: reply 110 has all 60 A of big" \
+    '^id=110 rcode=NOERROR .* an=60 ' "$out"
+check_eq "pipelined: all 10 came from one client port (one connection)" 1 \
+    "$(grep -E '^127\.0\.0\.1@[0-9]+ [a-z0-9-]+\.t\.example\. A passed' \
+    "$PU_LOG" | tail -n 10 | cut -d' ' -f1 | sort -u | wc -l)"
+
+# ------------------------------------- RFC 7766 8: message in pieces
+t0=$(now_ms)
+out=$(dq -t -S -d 200 a-only.t.example/AAAA/id=21 both.t.example/AAAA/id=22)
+t1=$(now_ms)
+check_eq "RFC 7766 8: split messages: 2 replies" "21 22" "$(ids "$out")"
+check_eq "RFC 7766 8: split message: synthesized answer" \
+    "a-only.t.example. 300 AAAA ${PREFIX}c000:221" "$(ans "$out")"
+check_match "RFC 7766 8: second split message: real AAAA" \
+    '^id=22 .* answer=both\.t\.example\. 3600 AAAA 2001:db8::2$' "$out"
+check_range "RFC 7766 8: the pieces really were 200 ms apart (>= 1.2 s)" \
+    1200 8000 $((t1 - t0))
+
+# ------------------------------------- RFC 7766 6.2.3: idle timeout
+ms=$(tcp_close_ms "$PU_PORT" idle)
+note "silent connection closed after $ms ms"
+check_range "RFC 7766 6.2.3: silent connection closed after ~2 s" 1500 4000 "$ms"
+ms=$(tcp_close_ms "$PU_PORT" dribble)
+note "dribbling connection closed after $ms ms"
+check_range "RFC 7766 6.2.3: 1 byte / 0.5 s never completing: closed at ~2 s" \
+    1500 4000 "$ms"
+# A complete message resets the timer: 4 queries 1 s apart (3 s in all)
+# on one connection are all answered.
+out=$(dq -t -d 1000 -T 3000 a-only.t.example/A/id=31 both.t.example/A/id=32 \
+    a-multi.t.example/A/id=33 ns.t.example/A/id=34)
+check_eq "RFC 7766 6.2.3: each complete message resets the idle timer" \
+    "31 32 33 34" "$(ids "$out")"
+check_nomatch "RFC 7766 6.2.3: ... and the connection stays open" '^closed' "$out"
+
+# PF: fakeup upstream, default limits; upstream-timeout well above the
+# 1500 ms of slow.x.test.
+printf 'upstream-timeout 3000\n' >"$TEST_TMP/pf.conf"
+start_proxy -f "$TEST_TMP/pf.conf" -u "127.0.0.1@$FAKEUP_PORT" \
+    -p "$PREFIX/96" -v
+PF_PID=$PROXY_PID PF_LOG=$PROXY_LOG
+
+# ------------------------------------- RFC 7766 7: out of order
+t0=$(now_ms)
+out=$(dq -t -T 4000 slow.x.test/A/id=1 fast.x.test/A/id=2)
+t1=$(now_ms)
+check_eq "RFC 7766 7: slow then fast pipelined: fast's reply first" "2 1" \
+    "$(ids "$out")"
+check_match "RFC 7766 7: slow's answer" \
+    '^id=1 .* answer=slow\.x\.test\. 60 A 192\.0\.2\.1$' "$out"
+check_match "RFC 7766 7: fast's answer" \
+    '^id=2 .* answer=fast\.x\.test\. 60 A 192\.0\.2\.2$' "$out"
+check_range "RFC 7766 7: slow (1500 ms upstream delay) answered in time" \
+    1400 3900 $((t1 - t0))
+
+# RFC 7766 6.2.1.1: pipelined queries are processed concurrently.
+t0=$(now_ms)
+out=$(dq -t -T 4000 p1.x.test/A/id=41 p2.x.test/A/id=42 p3.x.test/A/id=43 \
+    p4.x.test/A/id=44)
+t1=$(now_ms)
+check_eq "RFC 7766 6.2.1.1: 4 pipelined slow queries: 4 replies" 4 \
+    "$(nrep "$out")"
+# One after the other would take 2000 ms.
+check_range "RFC 7766 6.2.1.1: processed concurrently (4 x 500 ms in < 1.4 s)" \
+    400 1400 $((t1 - t0))
+
+# ------------------------- RFC 7766 5: replies on their own connection
+run_bg "$TEST_TMP/c1.out" dq -t -T 4000 slow-a.x.test/A/id=7
+c1=$BG_PID
+run_bg "$TEST_TMP/c2.out" dq -t -T 4000 slow-b.x.test/A/id=7
+c2=$BG_PID
+wait "$c1"
+wait "$c2"
+o1=$(cat "$TEST_TMP/c1.out")
+o2=$(cat "$TEST_TMP/c2.out")
+check_eq "RFC 7766 5: connection 1: exactly one reply" 1 "$(nrep "$o1")"
+check_eq "RFC 7766 5: connection 1 gets its own answer" \
+    "7 slow-a.x.test. slow-a.x.test. 60 A 192.0.2.10" \
+    "$(fld id "$o1") $(fld qname "$o1") $(ans "$o1")"
+check_eq "RFC 7766 5: connection 2 (same ID): exactly one reply" 1 \
+    "$(nrep "$o2")"
+check_eq "RFC 7766 5: connection 2 gets its own answer" \
+    "7 slow-b.x.test. slow-b.x.test. 60 A 192.0.2.11" \
+    "$(fld id "$o2") $(fld qname "$o2") $(ans "$o2")"
+
+# ------------------- RFC 7766 6.2.4: the client leaves with answers pending
+dq -t -c p5.x.test/A p6.x.test/A p7.x.test/A p8.x.test/A \
+    >"$TEST_TMP/early.out" 2>&1
+sleep 1	# the upstream answers (500 ms) arrive for a closed connection
+check_true "RFC 7766 6.2.4: proxy still running after the client left" \
+    kill -0 "$PF_PID"
+out=$(dq -t fast.x.test/A/id=51)
+check_eq "RFC 7766 6.2.4: a new TCP connection is served" \
+    "fast.x.test. 60 A 192.0.2.2" "$(ans "$out")"
+out=$(dq fast.x.test/A/id=52)
+check_eq "RFC 7766 6.2.4: UDP still served" "fast.x.test. 60 A 192.0.2.2" \
+    "$(ans "$out")"
+check_nomatch "RFC 7766 6.2.4: nothing alarming logged" \
+    'fatal|abort|assert|segmentation|double free|corrupt' \
+    "$(tr 'A-Z' 'a-z' <"$PF_LOG")"
+
+# PL: at most 2 TCP clients, 2 queries in flight per connection.
+cat >"$TEST_TMP/pl.conf" <<'EOF'
+tcp-clients 2
+tcp-pipeline 2
+EOF
+start_proxy -f "$TEST_TMP/pl.conf" -u "127.0.0.1@$FAKEUP_PORT" -v
+PL_PORT=$PROXY_PORT PL_PID=$PROXY_PID
+
+# ------------------------------------- tcp-pipeline (RFC 7766 6.2.1.1)
+t0=$(now_ms)
+out=$(dq -t -T 5000 p1.x.test/A/id=61 p2.x.test/A/id=62 p3.x.test/A/id=63 \
+    p4.x.test/A/id=64)
+t1=$(now_ms)
+check_eq "tcp-pipeline 2: 4 pipelined slow queries all answered" \
+    "61 62 63 64" "$(ids "$out" | tr ' ' '\n' | sort -n | tr '\n' ' ' |
+    sed 's/ $//')"
+check_nomatch "tcp-pipeline 2: connection not closed" '^closed' "$out"
+check_range "tcp-pipeline 2: only 2 in flight, so two 500 ms rounds" \
+    900 3000 $((t1 - t0))
+
+# -------------------------------------- tcp-clients (RFC 7766 6.2.2)
+exec {h1}<>"/dev/tcp/127.0.0.1/$PL_PORT" || bail "cannot connect to proxy"
+exec {h2}<>"/dev/tcp/127.0.0.1/$PL_PORT" || bail "cannot connect to proxy"
+sleep 0.3	# let the proxy accept both
+out=$(dq -t -T 2000 fast.x.test/A/id=71)
+rc=$?
+check_eq "RFC 7766 6.2.2: 3rd connection with 2 open: no reply" 0 \
+    "$(nrep "$out")"
+check_match "RFC 7766 6.2.2: 3rd connection is closed by the proxy" \
+    '^closed$' "$out"
+check_eq "RFC 7766 6.2.2: 3rd connection: dnsq exit 1" 1 "$rc"
+out=$(dq fast.x.test/A/id=72)
+check_eq "RFC 7766 6.2.2: UDP clients unaffected" "fast.x.test. 60 A 192.0.2.2" \
+    "$(ans "$out")"
+exec {h1}>&-
+sleep 0.3	# let the proxy see the close
+out=$(dq -t fast.x.test/A/id=73)
+check_eq "RFC 7766 6.2.2: after one closes, a new connection is served" \
+    "73 fast.x.test. 60 A 192.0.2.2" "$(fld id "$out") $(ans "$out")"
+exec {h2}>&-
+
+check_true "proxy PU still running" kill -0 "$PU_PID"
+check_true "proxy PL still running" kill -0 "$PL_PID"
+rc=0
+stop_pid "$PF_PID" || rc=$?
+check_eq "proxy PF exits 0 on SIGTERM after the early closes" 0 "$rc"
+finish

@@ -1,0 +1,295 @@
+#!/bin/bash
+#
+# upstream-security.sh - the proxy as a client of its forwarders (RFC 5452):
+# forged replies (wrong ID, name, type, source port) are ignored; source
+# ports and IDs are random and fresh per try; concurrent queries use
+# concurrent ports; an unreachable or silent forwarder makes the proxy
+# move on to the next one.  All upstreams are tests/fakeup.
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+. "$top_srcdir/tests/integration/lib.sh"
+
+DNSQ=$top_builddir/tests/dnsq
+[ -x "$DNSQ" ] || bail "$DNSQ not built (make check builds it)"
+PREFIX=2001:db8:64::
+
+# dq ARGS...: tests/dnsq at the last proxy, 127.0.0.1.
+dq() {
+	"$DNSQ" -s 127.0.0.1 -p "$PROXY_PORT" "$@"
+}
+
+# fld KEY TEXT: value of KEY=... in the first reply line of dnsq output.
+fld() {
+	printf '%s\n' "$2" | grep -m 1 '^id=' | tr ' ' '\n' |
+	    sed -n "s/^$1=//p" | head -n 1
+}
+
+# ans TEXT: the answer= field of the first reply line.
+ans() {
+	printf '%s\n' "$1" | grep -m 1 '^id=' | sed -n 's/.* answer=//p'
+}
+
+# nrep TEXT: number of reply lines.
+nrep() {
+	printf '%s\n' "$1" | grep -c '^id='
+}
+
+# fu_field N REGEX [LOG]: field N (space separated) of the fakeup log lines
+# matching REGEX; field 3 is the source port, field 4 "id=ID".
+fu_field() {
+	grep -E -- "$2" "${3:-$FAKEUP_LOG}" | cut -d' ' -f"$1" | sed 's/^id=//'
+}
+
+# Forged replies always carry 6.6.6.6 (or 2001:db8:666::6); the genuine ones
+# 192.0.2.x.
+FORGED='6\.6\.6\.6|606:606|2001:db8:666::6'
+
+rules=$TEST_TMP/f1.rules
+{
+	for kind in id qname qtype port; do
+		case $kind in
+		qname)	owner=forged.f$kind.s.test. ;;
+		*)	owner=f$kind.s.test. ;;
+		esac
+		case $kind in
+		qtype)	frr="$owner 60 IN AAAA 2001:db8:666::6" ;;
+		*)	frr="$owner 60 IN A 6.6.6.6" ;;
+		esac
+		printf 'match f%s.s.test. A\n  forge %s\n  forge-answer %s\n' \
+		    "$kind" "$kind" "$frr"
+		printf '  answer f%s.s.test. 60 IN A 192.0.2.%d\nend\n' \
+		    "$kind" $((60 + ${#kind}))
+	done
+	cat <<'EOF'
+# Every kind of forgery at once, before the genuine reply.
+match fall.s.test. A
+  forge id
+  forge qname
+  forge qtype
+  forge port
+  forge-answer fall.s.test. 60 IN A 6.6.6.6
+  answer fall.s.test. 60 IN A 192.0.2.70
+end
+# A synthesized AAAA: forged AAAA on the AAAA leg, forged A on the A leg.
+match f6.s.test. AAAA
+  forge id
+  forge qname
+  forge qtype
+  forge port
+  forge-answer f6.s.test. 60 IN AAAA 2001:db8:666::6
+  authority s.test. 60 IN SOA ns.s.test. host.s.test. 1 3600 900 604800 300
+end
+match f6.s.test. A
+  forge id
+  forge qname
+  forge qtype
+  forge port
+  forge-answer f6.s.test. 60 IN A 6.6.6.6
+  answer f6.s.test. 60 IN A 192.0.2.71
+end
+match drop.s.test. A
+  drop
+end
+match drop1.s.test. A
+  drop
+end
+match icmp.s.test. A
+  answer icmp.s.test. 60 IN A 192.0.2.80
+end
+match icmp.s.test. AAAA
+  authority s.test. 60 IN SOA ns.s.test. host.s.test. 1 3600 900 604800 300
+end
+# Port and ID statistics.
+match * TXT
+  rcode NXDOMAIN
+end
+# Concurrency: every SRV query waits 700 ms.
+match * SRV
+  delay 700
+  rcode NXDOMAIN
+end
+EOF
+} >"$rules"
+start_fakeup "$rules"
+F1_PORT=$FAKEUP_PORT F1_LOG=$FAKEUP_LOG
+
+# F2: a second forwarder that answers what F1 drops.
+cat >"$TEST_TMP/f2.rules" <<'EOF'
+match drop.s.test. A
+  answer drop.s.test. 60 IN A 192.0.2.99
+end
+EOF
+start_fakeup "$TEST_TMP/f2.rules"
+F2_PORT=$FAKEUP_PORT F2_LOG=$FAKEUP_LOG
+FAKEUP_PORT=$F1_PORT FAKEUP_LOG=$F1_LOG
+
+start_proxy -f /dev/null -u "127.0.0.1@$F1_PORT" -p "$PREFIX/96" -v
+PS_PORT=$PROXY_PORT PS_PID=$PROXY_PID PS_LOG=$PROXY_LOG
+
+# ------------------------------------------ RFC 5452 9.1: forged replies
+for kind in id qname qtype port; do
+	exp="f$kind.s.test. 60 A 192.0.2.$((60 + ${#kind}))"
+	out=$(dq "f$kind.s.test/A")
+	check_eq "RFC 5452 9.1: forged reply (wrong $kind) first: genuine answer" \
+	    "NOERROR $exp" "$(fld rcode "$out") $(ans "$out")"
+	check_nomatch "RFC 5452 9.1: wrong $kind: forged data never reaches the client" \
+	    "$FORGED" "$out"
+	check_eq "RFC 5452 9.1: wrong $kind: one upstream query (no retry needed)" \
+	    1 "$(fakeup_count " qname=f$kind\\.s\\.test\\. qtype=A ")"
+done
+out=$(dq fall.s.test/A)
+check_eq "RFC 5452 9.1: all four forgeries first: genuine answer" \
+    "NOERROR fall.s.test. 60 A 192.0.2.70" "$(fld rcode "$out") $(ans "$out")"
+check_nomatch "RFC 5452 9.1: all four forgeries: none reaches the client" \
+    "$FORGED" "$out"
+out=$(dq f6.s.test/AAAA)
+check_eq "RFC 5452 9.1: forged AAAA and A legs: synthesized from the genuine A" \
+    "NOERROR f6.s.test. 60 AAAA ${PREFIX}c000:247" \
+    "$(fld rcode "$out") $(ans "$out")"
+check_nomatch "RFC 5452 9.1: forged legs: no forged data in the answer" \
+    "$FORGED" "$out"
+check_eq "RFC 5452 9.1: forged legs: one AAAA and one A query upstream" "1 1" \
+    "$(fakeup_count ' qname=f6\.s\.test\. qtype=AAAA ') $(fakeup_count \
+    ' qname=f6\.s\.test\. qtype=A ')"
+check_match "log: f6 synthesized" \
+    '^127\.0\.0\.1@[0-9]+ f6\.s\.test\. AAAA synthesized NOERROR' \
+    "$(cat "$PS_LOG")"
+
+# ------------------------------------ RFC 5452 9.2: random source ports
+qs=()
+for i in $(seq 1 200); do
+	qs+=("p$i.ports.s.test/TXT")
+done
+out=$(dq -T 5000 "${qs[@]}")
+check_eq "200 distinct queries: 200 replies" 200 "$(nrep "$out")"
+ports=$(fu_field 3 ' qname=p[0-9]+\.ports\.s\.test\. qtype=TXT ')
+check_eq "200 distinct queries: 200 seen upstream" 200 \
+    "$(printf '%s\n' "$ports" | grep -c .)"
+check_range "RFC 5452 9.2: >= 150 distinct source ports for 200 queries" \
+    150 200 "$(printf '%s\n' "$ports" | sort -u | grep -c .)"
+check_eq "RFC 5452 9.2: the listen port is never a source port" 0 \
+    "$(printf '%s\n' "$ports" | grep -cx "$PS_PORT")"
+lo=$(printf '%s\n' "$ports" | sort -n | head -n 1)
+hi=$(printf '%s\n' "$ports" | sort -n | tail -n 1)
+note "source ports: $lo..$hi"
+check_range "RFC 5452 9.2: source ports spread over > 10000" 10001 65535 \
+    $((hi - lo))
+check_range "RFC 5452 9.2: source ports >= 1024" 1024 65535 "$lo"
+
+# ------------------------------------------- RFC 5452 9.2: random IDs
+# 1000 queries with known client IDs, 100 at a time.
+for b in $(seq 0 9); do
+	qs=()
+	for i in $(seq $((b * 100 + 1)) $((b * 100 + 100))); do
+		qs+=("i$i.ids.s.test/TXT/id=$i")
+	done
+	dq -T 5000 "${qs[@]}" >>"$TEST_TMP/ids.out"
+done
+check_eq "1000 ID queries: 1000 replies" 1000 \
+    "$(grep -c '^id=' "$TEST_TMP/ids.out")"
+# "i<client id> <upstream id>" per query, in arrival order at fakeup.
+grep -E ' qname=i[0-9]+\.ids\.s\.test\. qtype=TXT ' "$FAKEUP_LOG" |
+    sed -n 's/.* id=\([0-9]*\) qname=i\([0-9]*\)\..*/\2 \1/p' \
+    >"$TEST_TMP/ids.pairs"
+ids=$(cut -d' ' -f2 "$TEST_TMP/ids.pairs")
+check_eq "1000 upstream IDs logged" 1000 "$(printf '%s\n' "$ids" | grep -c .)"
+check_range "RFC 5452 9.2: upstream ID = client's ID for < 5 of 1000" 0 4 \
+    "$(awk '$1 == $2' "$TEST_TMP/ids.pairs" | wc -l)"
+check_range "RFC 5452 9.2: < 5 consecutive upstream IDs differ by 1" 0 4 \
+    "$(printf '%s\n' "$ids" | awk 'NR > 1 && ($1 - p + 65536) % 65536 == 1 { n++ } { p = $1 } END { print n + 0 }')"
+check_range "RFC 5452 9.2: >= 970 distinct IDs of 1000" 970 1000 \
+    "$(printf '%s\n' "$ids" | sort -u | wc -l)"
+check_range "RFC 5452 9.2: IDs below 32768 (about half)" 400 600 \
+    "$(printf '%s\n' "$ids" | awk '$1 < 32768' | wc -l)"
+check_range "RFC 5452 9.2: IDs from 32768 up (about half)" 400 600 \
+    "$(printf '%s\n' "$ids" | awk '$1 >= 32768' | wc -l)"
+# chi-square over 16 buckets, on the high and on the low 4 bits; 15
+# degrees of freedom: P(chi2 > 60) is about 1e-7.
+chi() {
+	printf '%s\n' "$ids" | awk -v mode="$1" '
+	{ b = (mode == "hi") ? int($1 / 4096) : $1 % 16; c[b]++; n++ }
+	END { e = n / 16; for (i = 0; i < 16; i++) x += (c[i] - e) ^ 2 / e
+	      printf "%d\n", x }'
+}
+check_range "RFC 5452 9.2: top 4 bits of the IDs uniform (chi2 < 60)" 0 59 \
+    "$(chi hi)"
+check_range "RFC 5452 9.2: low 4 bits of the IDs uniform (chi2 < 60)" 0 59 \
+    "$(chi lo)"
+
+# -------------------- RFC 5452 9.2: concurrent queries, concurrent ports
+qs=()
+for i in $(seq 1 50); do
+	qs+=("c$i.conc.s.test/SRV")
+done
+t0=$(now_ms)
+out=$(dq -T 5000 "${qs[@]}")
+t1=$(now_ms)
+check_eq "50 concurrent delayed queries: 50 replies" 50 "$(nrep "$out")"
+# One after the other would take 35 s.
+check_range "50 x 700 ms upstream delay answered together (in flight at once)" \
+    650 3000 $((t1 - t0))
+check_range "RFC 5452 9.2: >= 45 distinct source ports in flight at once" \
+    45 50 "$(fu_field 3 ' qname=c[0-9]+\.conc\.s\.test\. qtype=SRV ' |
+    sort -u | wc -l)"
+
+# ----------------------- retries: an unreachable forwarder, then the next
+closed=$(random_port) || bail "no free port"
+printf 'upstream-timeout 3000\n' >"$TEST_TMP/icmp.conf"
+start_proxy -f "$TEST_TMP/icmp.conf" -u "127.0.0.1@$closed" \
+    -u "127.0.0.1@$F1_PORT" -p "$PREFIX/96" -v
+t0=$(now_ms)
+out=$(dq -T 5000 icmp.s.test/A)
+t1=$(now_ms)
+check_eq "closed first forwarder: answer from the second" \
+    "icmp.s.test. 60 A 192.0.2.80" "$(ans "$out")"
+check_range "closed first forwarder (ICMP unreachable): answered long before the 3 s timeout" \
+    0 1500 $((t1 - t0))
+check_match "log: answered by the second forwarder" \
+    "^127\\.0\\.0\\.1@[0-9]+ icmp\\.s\\.test\\. A passed NOERROR upstream 127\\.0\\.0\\.1@$F1_PORT\$" \
+    "$(cat "$PROXY_LOG")"
+t0=$(now_ms)
+out=$(dq -T 5000 icmp.s.test/AAAA)
+t1=$(now_ms)
+check_eq "closed first forwarder, both legs: synthesized" \
+    "icmp.s.test. 60 AAAA ${PREFIX}c000:250" "$(ans "$out")"
+check_range "closed first forwarder, both legs: well before the 3 s timeout" 0 1500 \
+    $((t1 - t0))
+
+# A dropped query is retried on the next forwarder after upstream-timeout.
+printf 'upstream-timeout 300\n' >"$TEST_TMP/drop.conf"
+start_proxy -f "$TEST_TMP/drop.conf" -u "127.0.0.1@$F1_PORT" \
+    -u "127.0.0.1@$F2_PORT" -v
+t0=$(now_ms)
+out=$(dq -T 5000 drop.s.test/A)
+t1=$(now_ms)
+check_eq "dropped by the first forwarder: answer from the second" \
+    "NOERROR drop.s.test. 60 A 192.0.2.99" "$(fld rcode "$out") $(ans "$out")"
+check_range "dropped: second forwarder asked after the 300 ms timeout" \
+    280 1500 $((t1 - t0))
+check_eq "dropped: each forwarder asked once" "1 1" \
+    "$(count_matches "$F1_LOG" ' qname=drop\.s\.test\. ') $(count_matches \
+    "$F2_LOG" ' qname=drop\.s\.test\. ')"
+check_match "log: answered by the second forwarder" \
+    "^127\\.0\\.0\\.1@[0-9]+ drop\\.s\\.test\\. A passed NOERROR upstream 127\\.0\\.0\\.1@$F2_PORT\$" \
+    "$(cat "$PROXY_LOG")"
+
+# One forwarder: asked twice, each try with a fresh port and ID, then
+# SERVFAIL (RFC 6147 5.1.3 timeout = SERVFAIL for a non-AAAA query).
+start_proxy -f "$TEST_TMP/drop.conf" -u "127.0.0.1@$F1_PORT" -v
+t0=$(now_ms)
+out=$(dq -T 5000 drop1.s.test/A)
+t1=$(now_ms)
+check_eq "single silent forwarder: SERVFAIL" SERVFAIL "$(fld rcode "$out")"
+check_range "single silent forwarder: after two 300 ms tries" 550 2000 \
+    $((t1 - t0))
+check_eq "single silent forwarder: asked twice" 2 \
+    "$(count_matches "$F1_LOG" ' qname=drop1\.s\.test\. ')"
+check_eq "RFC 5452 9.2: the retry uses a new source port" 2 \
+    "$(fu_field 3 ' qname=drop1\.s\.test\. ' "$F1_LOG" | sort -u | wc -l)"
+check_eq "RFC 5452 9.2: the retry uses a new ID" 2 \
+    "$(fu_field 4 ' qname=drop1\.s\.test\. ' "$F1_LOG" | sort -u | wc -l)"
+
+check_true "security proxy still running" kill -0 "$PS_PID"
+kill -USR1 "$PS_PID"
+wait_for_grep "$PS_LOG" 'mismatched replies' 2 &&
+    note "$(grep 'mismatched replies' "$PS_LOG" | tail -n 1)"
+finish
