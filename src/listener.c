@@ -44,6 +44,7 @@ struct listen_sock {
 	int			 wildcard;
 	struct event		*ev_udp;
 	struct evconnlistener	*tcp;
+	struct event		*ev_backoff;	/* accept paused */
 };
 
 struct tcp_conn {
@@ -74,6 +75,8 @@ static void	 tcp_read_cb(struct bufferevent *, void *);
 static void	 tcp_write_cb(struct bufferevent *, void *);
 static void	 tcp_event_cb(struct bufferevent *, short, void *);
 static void	 tcp_idle_cb(evutil_socket_t, short, void *);
+static void	 tcp_accept_error_cb(struct evconnlistener *, void *);
+static void	 tcp_backoff_cb(evutil_socket_t, short, void *);
 static void	 conn_free(struct tcp_conn *);
 
 static int
@@ -113,6 +116,10 @@ open_tcp(struct listen_sock *ls, socklen_t len)
 	if ((ls->tcp = evconnlistener_new(ls->l->w->base, tcp_accept_cb, ls,
 	    LEV_OPT_CLOSE_ON_FREE, TCP_BACKLOG, fd)) == NULL)
 		goto fail;
+	evconnlistener_set_error_cb(ls->tcp, tcp_accept_error_cb);
+	if ((ls->ev_backoff = evtimer_new(ls->l->w->base, tcp_backoff_cb,
+	    ls)) == NULL)
+		return (-1);
 	return (0);
  fail:
 	saved = errno;
@@ -130,6 +137,8 @@ sock_free(struct listen_sock *ls)
 		close(ls->udp_fd);
 	if (ls->tcp != NULL)
 		evconnlistener_free(ls->tcp);
+	if (ls->ev_backoff != NULL)
+		event_free(ls->ev_backoff);
 	free(ls);
 }
 
@@ -386,6 +395,32 @@ tcp_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 	bufferevent_setwatermark(conn->bev, EV_READ, 2, 0);
 	bufferevent_enable(conn->bev, EV_READ | EV_WRITE);
 	arm_idle(conn);
+}
+
+/*
+ * accept() failed, most likely out of file descriptors.  The socket stays
+ * readable, so accepting again at once would spin: pause for a second, as
+ * unwind does, while the connections we have drain.
+ */
+static void
+tcp_accept_error_cb(struct evconnlistener *evl, void *arg)
+{
+	struct listen_sock	*ls = arg;
+	struct timeval		 tv = { 1, 0 };
+
+	log_warn("tcp accept");
+	evconnlistener_disable(evl);
+	evtimer_add(ls->ev_backoff, &tv);
+}
+
+static void
+tcp_backoff_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct listen_sock	*ls = arg;
+
+	(void)fd;
+	(void)events;
+	evconnlistener_enable(ls->tcp);
 }
 
 static void

@@ -946,6 +946,27 @@ upstream_cb(struct upstream_reply *r, void *arg)
 		query_free(q);
 }
 
+/* Answer here, or start the first upstream leg. */
+static void
+dispatch(struct query *q)
+{
+	const struct conf	*conf = q->w->conf;
+
+	if (conf->ipv4only_arpa && ipv4only(q))
+		return;
+	if (dns64_for_client(q)) {
+		if (q->qtype == LDNS_RR_TYPE_AAAA) {
+			q->always = domain_listed(&conf->always_synth,
+			    q->qname);
+			ask(q, Q_AAAA, q->qname, LDNS_RR_TYPE_AAAA);
+			return;
+		}
+		if (q->qtype == LDNS_RR_TYPE_PTR && ptr_start(q))
+			return;
+	}
+	ask(q, Q_FORWARD, q->qname, q->qtype);
+}
+
 void
 query_start(struct worker *w, const struct client *cl, const uint8_t *wire,
     size_t len)
@@ -998,15 +1019,7 @@ query_start(struct worker *w, const struct client *cl, const uint8_t *wire,
 	    (ldns_pkt_cd(q->req) ? UPSTREAM_CD : 0) |
 	    (ldns_pkt_edns_do(q->req) ? UPSTREAM_DO : 0);
 	q->dnssec = ldns_pkt_edns_do(q->req) && !w->conf->break_dnssec;
-	if (w->conf->ipv4only_arpa && ipv4only(q))
-		;
-	else if (!dns64_for_client(q))
-		ask(q, Q_FORWARD, q->qname, q->qtype);
-	else if (q->qtype == LDNS_RR_TYPE_AAAA) {
-		q->always = domain_listed(&w->conf->always_synth, q->qname);
-		ask(q, Q_AAAA, q->qname, LDNS_RR_TYPE_AAAA);
-	} else if (q->qtype != LDNS_RR_TYPE_PTR || !ptr_start(q))
-		ask(q, Q_FORWARD, q->qname, q->qtype);
+	dispatch(q);
 	if (q->ureq == NULL)
 		query_free(q);
 }

@@ -204,75 +204,41 @@ bind_random_port(int fd, int af)
 }
 
 static int
-make_query(struct upstream_req *req, uint8_t **wire, size_t *len)
+open_udp(struct upstream_req *req, const uint8_t *wire, size_t len)
 {
-	ldns_pkt_free(req->query);
-	req->query = dnsmsg_query(req->qname, req->qtype, req->qclass,
-	    (req->flags & UPSTREAM_RD) != 0, (req->flags & UPSTREAM_CD) != 0,
-	    (req->flags & UPSTREAM_DO) != 0,
-	    req->up->w->conf->edns_buffer_size);
-	if (req->query == NULL)
-		return (-1);
-	if (ldns_pkt2wire(wire, req->query, len) != LDNS_STATUS_OK)
-		return (-1);
-	return (0);
-}
-
-static int
-send_udp(struct upstream_req *req)
-{
-	struct upstream		*up = req->up;
 	const struct sockaddr	*sa = (const struct sockaddr *)&req->server->ss;
-	uint8_t			*wire = NULL;
-	size_t			 len;
 	char			 name[SA_STRLEN];
 
-	if (make_query(req, &wire, &len) == -1) {
-		log_warnx("%s: out of memory", __func__);
-		goto fail;
-	}
 	if ((req->fd = socket(sa->sa_family, SOCK_DGRAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1) {
 		log_warn("%s: socket", __func__);
-		goto fail;
+		return (-1);
 	}
 	if (bind_random_port(req->fd, sa->sa_family) == -1 ||
 	    connect(req->fd, sa, req->server->sslen) == -1 ||
 	    send(req->fd, wire, len, 0) == -1) {
 		log_warn("upstream %s", sa_str(sa, name, sizeof(name)));
-		goto fail;
+		return (-1);
 	}
-	if ((req->ev_read = event_new(up->w->base, req->fd,
+	if ((req->ev_read = event_new(req->up->w->base, req->fd,
 	    EV_READ | EV_PERSIST, udp_read_cb, req)) == NULL ||
 	    event_add(req->ev_read, NULL) == -1) {
 		log_warnx("%s: event_new failed", __func__);
-		goto fail;
+		return (-1);
 	}
-	free(wire);
-	up->w->stats->upstream_queries++;
 	return (0);
- fail:
-	free(wire);
-	close_try(req);
-	return (-1);
 }
 
 static int
-send_tcp(struct upstream_req *req)
+open_tcp(struct upstream_req *req, const uint8_t *wire, size_t len)
 {
-	struct upstream		*up = req->up;
 	const struct sockaddr	*sa = (const struct sockaddr *)&req->server->ss;
-	uint8_t			*wire = NULL, lenbuf[2];
-	size_t			 len;
+	uint8_t			 lenbuf[2];
 
-	if (make_query(req, &wire, &len) == -1) {
-		log_warnx("%s: out of memory", __func__);
-		goto fail;
-	}
-	if ((req->bev = bufferevent_socket_new(up->w->base, -1,
+	if ((req->bev = bufferevent_socket_new(req->up->w->base, -1,
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
 		log_warnx("%s: bufferevent_socket_new failed", __func__);
-		goto fail;
+		return (-1);
 	}
 	bufferevent_setcb(req->bev, tcp_read_cb, NULL, tcp_event_cb, req);
 	bufferevent_setwatermark(req->bev, EV_READ, 2, 0);
@@ -280,15 +246,46 @@ send_tcp(struct upstream_req *req)
 	if (bufferevent_write(req->bev, lenbuf, 2) == -1 ||
 	    bufferevent_write(req->bev, wire, len) == -1 ||
 	    bufferevent_enable(req->bev, EV_READ | EV_WRITE) == -1 ||
-	    bufferevent_socket_connect(req->bev, sa, req->server->sslen) == -1)
-		goto fail;
-	free(wire);
-	up->w->stats->upstream_queries++;
+	    bufferevent_socket_connect(req->bev, sa, req->server->sslen) ==
+	    -1) {
+		log_warnx("%s: cannot start a tcp query", __func__);
+		return (-1);
+	}
 	return (0);
- fail:
+}
+
+/*
+ * Send this try's query, with a fresh ID, over UDP or TCP, and arm its
+ * timer.  -1 after closing whatever was opened.
+ */
+static int
+send_try(struct upstream_req *req, int tcp)
+{
+	struct upstream	*up = req->up;
+	uint8_t		*wire = NULL;
+	size_t		 len;
+	int		 rv;
+
+	ldns_pkt_free(req->query);
+	req->query = dnsmsg_query(req->qname, req->qtype, req->qclass,
+	    (req->flags & UPSTREAM_RD) != 0, (req->flags & UPSTREAM_CD) != 0,
+	    (req->flags & UPSTREAM_DO) != 0, up->w->conf->edns_buffer_size);
+	if (req->query == NULL ||
+	    ldns_pkt2wire(&wire, req->query, &len) != LDNS_STATUS_OK) {
+		log_warnx("%s: out of memory", __func__);
+		rv = -1;
+	} else
+		rv = tcp ? open_tcp(req, wire, len) : open_udp(req, wire, len);
 	free(wire);
-	close_try(req);
-	return (-1);
+	if (rv == -1) {
+		close_try(req);
+		up->w->stats->upstream_errors++;
+		return (-1);
+	}
+	req->tcp = tcp;
+	up->w->stats->upstream_queries++;
+	arm_timer(req, up->w->conf->upstream_timeout);
+	return (0);
 }
 
 /*
@@ -306,11 +303,8 @@ try_next(struct upstream_req *req)
 	while (req->tries < req->maxtries) {
 		req->server = up->servers[req->tries % up->nservers];
 		req->tries++;
-		if (send_udp(req) == 0) {
-			arm_timer(req, up->w->conf->upstream_timeout);
+		if (send_try(req, 0) == 0)
 			return;
-		}
-		up->w->stats->upstream_errors++;
 	}
 	req->failed = 1;
 	arm_timer(req, 0);
@@ -391,13 +385,8 @@ udp_read_cb(evutil_socket_t fd, short events, void *arg)
 			ldns_pkt_free(pkt);
 			close_try(req);
 			up->w->stats->upstream_tcp++;
-			req->tcp = 1;
-			evtimer_del(req->ev_timer);
-			if (send_tcp(req) == -1) {
-				up->w->stats->upstream_errors++;
+			if (send_try(req, 1) == -1)
 				try_next(req);
-			} else
-				arm_timer(req, up->w->conf->upstream_timeout);
 			return;
 		}
 		evtimer_del(req->ev_timer);
