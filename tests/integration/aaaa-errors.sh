@@ -167,11 +167,6 @@ upstream-timeout $TIMEOUT_MS
 synthesize-on-error no
 EOF
 
-# legs NAME TYPE: queries for NAME/TYPE that reached fakeup.
-legs() {
-	fakeup_count "qname=${1//./\\.} qtype=$2 "
-}
-
 # Proxy "no" first, then proxy "yes" (the one used to the end).
 start_proxy -v -f "$TEST_TMP/no.conf" -u "127.0.0.1@$FAKEUP_PORT" -p "$PFX"
 NO_PORT=$PROXY_PORT
@@ -191,14 +186,14 @@ for rc in SERVFAIL REFUSED FORMERR NOTIMP; do
 	    "$(status_of "$out") $(answer_rrs "$out")"
 	check_range "AAAA $rc: TTL <= 600, no SOA (5.1.7)" 0 600 \
 	    "$(ttls_of "$out")"
-	check_eq "AAAA $rc: one A leg" 1 "$(legs "$n." A)"
+	check_eq "AAAA $rc: one A leg" 1 "$(fakeup_legs "$n." A)"
 
 	n=no-$rc.e.test
 	out=$(q_no "$n" AAAA)
 	check_eq "AAAA $rc, synthesize-on-error no: $rc passed through" \
 	    "$rc 0" "$(status_of "$out") $(ancount_of "$out")"
 	check_eq "AAAA $rc, synthesize-on-error no: no A leg" 0 \
-	    "$(legs "$n." A)"
+	    "$(fakeup_legs "$n." A)"
 done
 
 # --- Timeout (5.1.3): the AAAA leg is never answered.
@@ -211,7 +206,7 @@ check_eq "AAAA timeout: NOERROR, synthesized (5.1.3)" \
 check_range "AAAA timeout: answered after 2 tries of $TIMEOUT_MS ms" \
     $((2 * TIMEOUT_MS - 50)) $((2 * TIMEOUT_MS + 1500)) $((t1 - t0))
 check_eq "AAAA timeout: 2 AAAA tries (one forwarder: once more)" 2 \
-    "$(legs yes-drop.e.test. AAAA)"
+    "$(fakeup_legs yes-drop.e.test. AAAA)"
 
 t0=$(now_ms)
 out=$(q_no +time=5 no-drop.e.test AAAA)
@@ -221,7 +216,7 @@ check_eq "AAAA timeout, synthesize-on-error no: SERVFAIL" "SERVFAIL 0" \
 check_range "AAAA timeout, synthesize-on-error no: after the 2 tries" \
     $((2 * TIMEOUT_MS - 50)) $((2 * TIMEOUT_MS + 1500)) $((t1 - t0))
 check_eq "AAAA timeout, synthesize-on-error no: no A leg" 0 \
-    "$(legs no-drop.e.test. A)"
+    "$(fakeup_legs no-drop.e.test. A)"
 
 # --- TTL rules (5.1.7, RFC 2181 8).
 out=$(q nosoa.e.test AAAA)
@@ -250,7 +245,7 @@ out=$(q sf-sf.e.test AAAA)
 check_eq "AAAA SERVFAIL + A SERVFAIL: SERVFAIL" "SERVFAIL 0" \
     "$(status_of "$out") $(ancount_of "$out")"
 check_eq "AAAA SERVFAIL + A SERVFAIL: the A leg was tried" 1 \
-    "$(legs sf-sf.e.test. A)"
+    "$(fakeup_legs sf-sf.e.test. A)"
 out=$(q ref-sf.e.test AAAA)
 check_eq "AAAA REFUSED + A SERVFAIL: the AAAA leg's REFUSED stands" \
     "REFUSED 0" "$(status_of "$out") $(ancount_of "$out")"
@@ -258,7 +253,7 @@ out=$(q +time=5 drop-sf.e.test AAAA)
 check_eq "AAAA timeout + A SERVFAIL: SERVFAIL (5.1.3, 5.1.6)" "SERVFAIL 0" \
     "$(status_of "$out") $(ancount_of "$out")"
 check_eq "AAAA timeout + A SERVFAIL: the A leg was tried" 1 \
-    "$(legs drop-sf.e.test. A)"
+    "$(fakeup_legs drop-sf.e.test. A)"
 out=$(q +time=5 drop-nodata.e.test AAAA)
 check_eq "AAAA timeout + A NODATA: the A leg's NODATA (5.1.6)" \
     "NOERROR 0 $SOA8" \

@@ -20,22 +20,8 @@
 need_tool dig
 
 NSP=2001:db8:64::/96
-SOA_NEG="t.example. 1200 SOA ns.t.example. hostmaster.t.example."
-SOA_NEG="$SOA_NEG 1 3600 900 604800 1200"
 A33="a-only.t.example. 300 A 192.0.2.33"
 SYN33="a-only.t.example. 300 AAAA 2001:db8:64::c000:221"
-
-_nconf=0
-# proxy_conf FORWARDER_PORT LINES: restart the proxy with a config file of
-# LINES plus "forwarder 127.0.0.1 port FORWARDER_PORT".
-proxy_conf() {
-	local f
-	stop_proxy
-	_nconf=$((_nconf + 1))
-	f=$TEST_TMP/proxy-$_nconf.conf
-	printf 'forwarder 127.0.0.1 port %s\n%s\n' "$1" "$2" >"$f"
-	start_proxy -v -f "$f"
-}
 
 # answered_by SRC: "STATUS ANSWER" of "A a-only.t.example" from source SRC
 # over UDP ($2 = +tcp for TCP).
@@ -82,7 +68,7 @@ start_unbound
 # ====================================================================
 
 # Default: all of 127.0.0.0/8 may query.
-proxy_conf "$UNBOUND_PORT" ""
+proxy_conf "$UNBOUND_PORT"
 check_eq "default ACL: 127.0.0.3 answered (loopback allowed)" "NOERROR $A33" \
     "$(answered_by 127.0.0.3)"
 
@@ -174,75 +160,52 @@ stop_unbound
 # ====================================================================
 
 rules=$TEST_TMP/rules
-cat >"$rules" <<'EOF'
-match a-only.t.example. AAAA
-  flags aa ra
-  authority t.example. 1200 IN SOA ns.t.example. hostmaster.t.example. 1 3600 900 604800 1200
-end
-match a-only.t.example. A
-  flags aa ra
-  answer a-only.t.example. 300 IN A 192.0.2.33
-end
-EOF
+fakeup_a_only a-only.t.example. 192.0.2.33 "aa ra" >"$rules"
 start_fakeup "$rules"
-
-# a_legs: number of A queries fakeup has seen.
-a_legs() {
-	fakeup_count 'qname=a-only\.t\.example\. qtype=A '
-}
-
-# aaaa_from DESC SRCARGS... : ask AAAA a-only (dig ARGS); sets out and
-# legs (A legs it caused).
-aaaa_from() {
-	local before
-	before=$(a_legs)
-	out=$(q "$@" a-only.t.example AAAA)
-	legs=$(( $(a_legs) - before ))
-}
 
 proxy_conf "$FAKEUP_PORT" "prefix $NSP
 dns64-clients { 127.0.0.2 }"
-aaaa_from -b 127.0.0.2
+q_legs a-only.t.example AAAA -b 127.0.0.2
 check_eq "dns64-clients { 127.0.0.2 }: 127.0.0.2 gets the synthesized AAAA" \
     "NOERROR $SYN33" "$(status_of "$out") $(answer_rrs "$out")"
-check_eq "dns64-clients: 127.0.0.2 caused one A leg" 1 "$legs"
-aaaa_from -b 127.0.0.3
+check_eq "dns64-clients: 127.0.0.2 caused one A leg" 1 "$alegs"
+q_legs a-only.t.example AAAA -b 127.0.0.3
 check_eq "dns64-clients: 127.0.0.3 gets the plain NODATA (6147-26)" \
     "NOERROR 0 $SOA_NEG" \
     "$(status_of "$out") $(ancount_of "$out") $(authority_rrs "$out")"
-check_eq "dns64-clients: no A leg for 127.0.0.3" 0 "$legs"
+check_eq "dns64-clients: no A leg for 127.0.0.3" 0 "$alegs"
 check_true "dns64-clients: 127.0.0.3 logged as passed" wait_for_grep \
     "$PROXY_LOG" '^127\.0\.0\.3@[0-9]+ a-only\.t\.example\. AAAA passed NOERROR' 2
 
 # A network with an exception, as in the README.
 proxy_conf "$FAKEUP_PORT" "prefix $NSP
 dns64-clients { 127.0.0.0/8 !127.0.0.3 }"
-aaaa_from -b 127.0.0.2
+q_legs a-only.t.example AAAA -b 127.0.0.2
 check_eq "dns64-clients { 127/8 !127.0.0.3 }: 127.0.0.2 synthesized" \
     "NOERROR $SYN33" "$(status_of "$out") $(answer_rrs "$out")"
-aaaa_from -b 127.0.0.3
+q_legs a-only.t.example AAAA -b 127.0.0.3
 check_eq "dns64-clients { 127/8 !127.0.0.3 }: 127.0.0.3 plain NODATA, no A leg" \
-    "NOERROR 0 0" "$(status_of "$out") $(ancount_of "$out") $legs"
+    "NOERROR 0 0" "$(status_of "$out") $(ancount_of "$out") $alegs"
 
 if have_ipv6; then
 	proxy_conf "$FAKEUP_PORT" "prefix $NSP
 dns64-ipv6-only yes"
-	aaaa_from @::1
+	q_legs a-only.t.example AAAA @::1
 	check_eq "dns64-ipv6-only: over ::1 synthesized" "NOERROR $SYN33" \
 	    "$(status_of "$out") $(answer_rrs "$out")"
-	check_eq "dns64-ipv6-only: ::1 caused one A leg" 1 "$legs"
-	aaaa_from @::1 +tcp
+	check_eq "dns64-ipv6-only: ::1 caused one A leg" 1 "$alegs"
+	q_legs a-only.t.example AAAA @::1 +tcp
 	check_eq "dns64-ipv6-only: over ::1/TCP synthesized" "NOERROR $SYN33" \
 	    "$(status_of "$out") $(answer_rrs "$out")"
-	aaaa_from -b 127.0.0.1
+	q_legs a-only.t.example AAAA -b 127.0.0.1
 	check_eq "dns64-ipv6-only: over 127.0.0.1 plain NODATA" \
 	    "NOERROR 0 $SOA_NEG" \
 	    "$(status_of "$out") $(ancount_of "$out") $(authority_rrs "$out")"
-	check_eq "dns64-ipv6-only: no A leg for 127.0.0.1" 0 "$legs"
+	check_eq "dns64-ipv6-only: no A leg for 127.0.0.1" 0 "$alegs"
 
 	# Without it, IPv4 clients get DNS64 (the control case).
 	proxy_conf "$FAKEUP_PORT" "prefix $NSP"
-	aaaa_from -b 127.0.0.1
+	q_legs a-only.t.example AAAA -b 127.0.0.1
 	check_eq "dns64-ipv6-only no (default): 127.0.0.1 synthesized" \
 	    "NOERROR $SYN33" "$(status_of "$out") $(answer_rrs "$out")"
 else

@@ -10,32 +10,6 @@
 
 need_tool dig ss
 
-BIN=$top_builddir/src/dns64proxy
-
-# run_bin ARGS...: run the proxy in the foreground, bounded (a proxy that
-# wrongly starts is stopped after 10 s); sets RC, OUT (stdout), ERR.
-run_bin() {
-	RC=0
-	"$BIN" "$@" >"$TEST_TMP/run.out" 2>"$TEST_TMP/run.err" </dev/null &
-	BG_PID=$!
-	track_pid "$BG_PID"
-	# bounded wait: 10 s
-	local n=0
-	while kill -0 "$BG_PID" 2>/dev/null && [ $n -lt 100 ]; do
-		sleep 0.1
-		n=$((n + 1))
-	done
-	if kill -0 "$BG_PID" 2>/dev/null; then
-		stop_pid "$BG_PID"
-		RC=still-running
-	else
-		# not signalled any more: gives the exit status
-		stop_pid "$BG_PID" || RC=$?
-	fi
-	OUT=$(cat "$TEST_TMP/run.out")
-	ERR=$(cat "$TEST_TMP/run.err")
-}
-
 # stat_of NAME LINE: the number after NAME in a "stats:" log line.
 stat_of() {
 	printf '%s\n' "$2" |
@@ -161,7 +135,7 @@ stop_proxy
 
 # The file's lists are used when there is no -l/-u/-p (the test above
 # means something): the proxy from the file alone answers from fakeup.
-run_bg "$TEST_TMP/fileonly.log" "$BIN" -d -v -f "$over"
+run_bg "$TEST_TMP/fileonly.log" "$PROXY_BIN" -d -v -f "$over"
 fo_pid=$BG_PID
 if wait_for_grep "$TEST_TMP/fileonly.log" 'ready' 5; then
 	out=$(dig_at "$file_port" a-only.t.example AAAA)

@@ -18,10 +18,8 @@
 need_root
 need_tool ip dig ss
 
-BIN=$top_builddir/src/dns64proxy
-FAKEUP=$top_builddir/tests/fakeup
-[ -x "$BIN" ] || bail "$BIN not built"
-[ -x "$FAKEUP" ] || bail "$FAKEUP not built"
+[ -x "$PROXY_BIN" ] || bail "$PROXY_BIN not built"
+[ -x "$FAKEUP_BIN" ] || bail "$FAKEUP_BIN not built"
 IP=$(PATH=$PATH:/usr/sbin:/sbin command -v ip)
 
 NS=dns64proxy-test-$$-$RANDOM
@@ -74,7 +72,7 @@ dig_ns() {
 # namespace; sets DP_PID; waits for "ready" (skips if resolv.conf gives no
 # forwarder, which this test cannot fix without touching /etc).
 start_default() {
-	run_bg "$1" "$IP" netns exec "$NS" "$BIN" -d -v -f /dev/null
+	run_bg "$1" "$IP" netns exec "$NS" "$PROXY_BIN" -d -v -f /dev/null
 	DP_PID=$BG_PID
 	if ! wait_for_grep "$1" ' ready$|no forwarder|exiting' 10; then
 		_indent "$(cat "$1")"
@@ -94,7 +92,7 @@ check_ipv4only() {
 	check_eq "$1: 64:ff9b::c000:aa and 64:ff9b::c000:ab (RFC 7050)" \
 	    "64:ff9b::c000:aa
 64:ff9b::c000:ab" \
-	    "$(answer_rrs "$out" | awk '$3 == "AAAA" { print $4 }' | sort)"
+	    "$(aaaa_of "$out" | sort)"
 }
 
 # ------------------------------------------------ port 53 taken: 5353
@@ -102,7 +100,7 @@ check_ipv4only() {
 # Something holds 127.0.0.1:53 in the namespace: a fakeup that answers
 # nothing useful and logs whatever it gets.
 printf 'match * *\n  rcode REFUSED\nend\n' >"$TEST_TMP/any.rules"
-run_bg "$TEST_TMP/fakeup53.err" "$IP" netns exec "$NS" "$FAKEUP" \
+run_bg "$TEST_TMP/fakeup53.err" "$IP" netns exec "$NS" "$FAKEUP_BIN" \
     -a 127.0.0.1 -p 53 -r "$TEST_TMP/any.rules" -l "$TEST_TMP/fakeup53.log"
 fu_pid=$BG_PID
 wait_for_grep "$TEST_TMP/fakeup53.err" '^ready$' 5 ||

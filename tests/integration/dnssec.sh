@@ -19,7 +19,7 @@
 need_tool dig
 
 NSP=2001:db8:64::/96
-SOA="t.example. 1200 IN SOA ns.t.example. hostmaster.t.example. 1 3600 900 604800 1200"
+PROXY_CONF_BASE="prefix $NSP"
 SIG="20300101000000 20200101000000 12345 t.example. AAAA"
 
 # Rule file.  Names: plain (unsigned NODATA, unsigned A), signed-nodata
@@ -28,18 +28,11 @@ SIG="20300101000000 20200101000000 12345 t.example. AAAA"
 # (AAAA SERVFAIL with EDE N).
 rules=$TEST_TMP/rules
 {
+	fakeup_a_only plain.t.example. 192.0.2.35 "aa ra"
 	cat <<EOF
-match plain.t.example. AAAA
-  flags aa ra
-  authority $SOA
-end
-match plain.t.example. A
-  flags aa ra
-  answer plain.t.example. 300 IN A 192.0.2.35
-end
 match signed-nodata.t.example. AAAA
   flags aa ra
-  authority $SOA
+  authority $SOA_NEG_RR
   authority t.example. 1200 IN RRSIG SOA 8 2 3600 $SIG
   authority signed-nodata.t.example. 1200 IN NSEC z.t.example. A RRSIG NSEC
   authority signed-nodata.t.example. 1200 IN RRSIG NSEC 8 3 1200 $SIG
@@ -50,7 +43,7 @@ match signed-nodata.t.example. A
 end
 match signed-nsec3.t.example. AAAA
   flags aa ra
-  authority $SOA
+  authority $SOA_NEG_RR
   authority t.example. 1200 IN RRSIG SOA 8 2 3600 $SIG
   authority 2vptu5timamqttgl4luu9kg21e0aor3s.t.example. 1200 IN NSEC3 1 0 10 AABBCCDD 2VPTU5TIMAMQTTGL4LUU9KG21E0AOR3T A RRSIG
   authority 2vptu5timamqttgl4luu9kg21e0aor3s.t.example. 1200 IN RRSIG NSEC3 8 3 1200 $SIG
@@ -61,7 +54,7 @@ match signed-nsec3.t.example. A
 end
 match signed-a.t.example. AAAA
   flags aa ra
-  authority $SOA
+  authority $SOA_NEG_RR
 end
 match signed-a.t.example. A
   flags aa ra
@@ -70,7 +63,7 @@ match signed-a.t.example. A
 end
 match ad.t.example. AAAA
   flags ad ra
-  authority $SOA
+  authority $SOA_NEG_RR
 end
 match ad.t.example. A
   flags ad ra
@@ -91,52 +84,11 @@ EOF
 } >"$rules"
 
 # The NODATA authority sections as fakeup sends them (normalized).
-AUTH_PLAIN="t.example. 1200 SOA ns.t.example. hostmaster.t.example. 1 3600 900 604800 1200"
+AUTH_PLAIN=$SOA_NEG
 AUTH_SIGNED="$AUTH_PLAIN
 t.example. 1200 RRSIG SOA 8 2 3600 $SIG
 signed-nodata.t.example. 1200 NSEC z.t.example. A RRSIG NSEC
 signed-nodata.t.example. 1200 RRSIG NSEC 8 3 1200 $SIG"
-
-_nconf=0
-# proxy_conf LINES: restart the proxy with a config file of LINES, the NSP
-# and fakeup as the forwarder.
-proxy_conf() {
-	local f
-	stop_proxy
-	_nconf=$((_nconf + 1))
-	f=$TEST_TMP/proxy-$_nconf.conf
-	printf 'forwarder 127.0.0.1 port %s\nprefix %s\n%s\n' \
-	    "$FAKEUP_PORT" "$NSP" "$1" >"$f"
-	start_proxy -v -f "$f"
-}
-
-# nlegs NAME TYPE: queries fakeup has seen for NAME.t.example and TYPE.
-nlegs() {
-	fakeup_count "qname=$1\\.t\\.example\\. qtype=$2 "
-}
-
-# ask NAME DIGARGS...: "AAAA NAME.t.example" with DIGARGS; sets out, and
-# alegs/aaaalegs (the legs it caused), aleg/aaaaleg (their last log lines).
-ask() {
-	local name=$1 a0 q0
-	shift
-	a0=$(nlegs "$name" A)
-	q0=$(nlegs "$name" AAAA)
-	out=$(q "$@" "$name.t.example" AAAA)
-	alegs=$(( $(nlegs "$name" A) - a0 ))
-	aaaalegs=$(( $(nlegs "$name" AAAA) - q0 ))
-	aleg=$(grep -E "qname=$name\\.t\\.example\\. qtype=A " "$FAKEUP_LOG" |
-	    tail -n 1)
-	aaaaleg=$(grep -E "qname=$name\\.t\\.example\\. qtype=AAAA " \
-	    "$FAKEUP_LOG" | tail -n 1)
-}
-
-# all_rrs OUTPUT: the RRs of every section.
-all_rrs() {
-	answer_rrs "$1"
-	authority_rrs "$1"
-	additional_rrs "$1"
-}
 
 # syn NAME V4HEX: the synthesized answer RR (TTL min(A 300, SOA 1200)).
 syn() {
@@ -149,13 +101,13 @@ start_fakeup "$rules"
 out=$(q_fakeup ad.t.example A)
 check_true "control: fakeup sets AD on ad.t.example" has_flag ad "$out"
 
-proxy_conf ""
+proxy_conf "$FAKEUP_PORT"
 
 # ====================================================================
 # CD=1: no synthesis, upstream data as is, no A leg (RFC 6147 5.5 (3)).
 # ====================================================================
 
-ask plain +cd
+q_legs plain.t.example AAAA +cd
 check_eq "CD=1, DO=0: plain -> the upstream NODATA as is (RFC 6147 5.5)" \
     "NOERROR 0 $AUTH_PLAIN" \
     "$(status_of "$out") $(ancount_of "$out") $(authority_rrs "$out")"
@@ -164,7 +116,7 @@ check_eq "CD=1, DO=0: AAAA forwarded once, no A leg (6147-24)" "1 0" \
 check_true "CD=1: reply has CD set" has_flag cd "$out"
 check_match "CD=1: the AAAA leg carried cd=1" ' cd=1 ' "$aaaaleg"
 
-ask signed-nodata +cd +dnssec
+q_legs signed-nodata.t.example AAAA +cd +dnssec
 check_eq "CD=1, DO=1: signed-nodata -> NODATA with RRSIG/NSEC as is (6147-24)" \
     "NOERROR 0
 $AUTH_SIGNED" "$(status_of "$out") $(ancount_of "$out")
@@ -173,7 +125,7 @@ check_eq "CD=1, DO=1: signed-nodata: no A leg (6147-24)" 0 "$alegs"
 check_match "CD=1, DO=1: the AAAA leg carried cd=1 do=1" ' cd=1 .* do=1 ' \
     "$aaaaleg"
 
-ask plain +cd +dnssec
+q_legs plain.t.example AAAA +cd +dnssec
 check_eq "CD=1, DO=1, unsigned: plain -> NODATA, no A leg" "NOERROR 0 0" \
     "$(status_of "$out") $(ancount_of "$out") $alegs"
 
@@ -181,20 +133,20 @@ check_eq "CD=1, DO=1, unsigned: plain -> NODATA, no A leg" "NOERROR 0 0" \
 # DO=1 without break-dnssec: signed data is not rewritten.
 # ====================================================================
 
-ask signed-nodata +dnssec
+q_legs signed-nodata.t.example AAAA +dnssec
 check_eq "DO=1: signed NODATA -> relayed with RRSIG/NSEC as is (RFC 6147 5.5 (2))" \
     "NOERROR 0
 $AUTH_SIGNED" "$(status_of "$out") $(ancount_of "$out")
 $(authority_rrs "$out")"
 check_eq "DO=1: signed NODATA: no A leg" 0 "$alegs"
 
-ask signed-nsec3 +dnssec
+q_legs signed-nsec3.t.example AAAA +dnssec
 check_eq "DO=1: NSEC3-signed NODATA -> relayed as is, not synthesized" \
     "NOERROR 0 4" \
     "$(status_of "$out") $(ancount_of "$out") $(authority_rrs "$out" | grep -c .)"
 check_eq "DO=1: NSEC3-signed NODATA: no A leg" 0 "$alegs"
 
-ask signed-a +dnssec
+q_legs signed-a.t.example AAAA +dnssec
 check_eq "DO=1: unsigned NODATA, signed A RRset -> the original NODATA, no synthesis" \
     "NOERROR 0 $AUTH_PLAIN" \
     "$(status_of "$out") $(ancount_of "$out") $(authority_rrs "$out")"
@@ -203,7 +155,7 @@ check_nomatch "DO=1: signed A RRset: no AAAA, no A, no RRSIG(A) in the answer" \
 check_match "DO=1: signed-a: the A leg carried do=1" ' do=1 ' "$aleg"
 
 # Unsigned data with DO=1 is synthesized; the A leg carries DO=1, CD=0.
-ask plain +dnssec
+q_legs plain.t.example AAAA +dnssec
 check_eq "DO=1, unsigned: plain -> synthesized" "NOERROR $(syn plain c000:223)" \
     "$(status_of "$out") $(answer_rrs "$out")"
 check_eq "DO=1: one A leg" 1 "$alegs"
@@ -214,7 +166,7 @@ check_match "DO=1: the A leg carries the client's DO (do=1) and CD (cd=0)" \
 # DO=0: signed data is synthesized, without AD and without RRSIG(A).
 # ====================================================================
 
-ask signed-a
+q_legs signed-a.t.example AAAA
 check_eq "DO=0: signed A RRset -> synthesized, only the AAAA (no RRSIG(A))" \
     "NOERROR $(syn signed-a c000:225)" \
     "$(status_of "$out") $(answer_rrs "$out")"
@@ -222,7 +174,7 @@ check_nomatch "DO=0: signed-a: no RRSIG anywhere" ' RRSIG ' "$(all_rrs "$out")"
 check_false "DO=0: signed-a: AD not set (RFC 6147 5.5)" has_flag ad "$out"
 check_match "DO=0: the A leg carries do=0 cd=0" ' cd=0 .* do=0 ' "$aleg"
 
-ask signed-nodata
+q_legs signed-nodata.t.example AAAA
 check_eq "DO=0: signed NODATA -> synthesized" \
     "NOERROR $(syn signed-nodata c000:224)" \
     "$(status_of "$out") $(answer_rrs "$out")"
@@ -233,11 +185,11 @@ check_false "DO=0: signed-nodata: AD not set" has_flag ad "$out"
 # set it on both legs.
 # ====================================================================
 
-ask ad +adflag
+q_legs ad.t.example AAAA +adflag
 check_eq "AD from upstream, DO=0: synthesized" "NOERROR $(syn ad c000:226)" \
     "$(status_of "$out") $(answer_rrs "$out")"
 check_false "AD from upstream, DO=0: AD not set (6147-22)" has_flag ad "$out"
-ask ad +adflag +dnssec
+q_legs ad.t.example AAAA +adflag +dnssec
 check_eq "AD from upstream, DO=1 (unsigned): synthesized" \
     "NOERROR $(syn ad c000:226)" "$(status_of "$out") $(answer_rrs "$out")"
 check_false "AD from upstream, DO=1: AD not set (6147-22)" has_flag ad "$out"
@@ -248,21 +200,21 @@ check_false "AD from upstream, DO=1: AD not set (6147-22)" has_flag ad "$out"
 # ====================================================================
 
 for n in 6 7 8 9 10 11 12; do
-	ask "ede$n"
+	q_legs "ede$n.t.example" AAAA
 	check_eq "AAAA SERVFAIL with EDE $n: SERVFAIL passed through, no answer" \
 	    "SERVFAIL 0" "$(status_of "$out") $(ancount_of "$out")"
 	check_match "AAAA SERVFAIL with EDE $n: EDE $n kept for the EDNS client" \
 	    "^$n\$" "$(ede_of "$out")"
 	check_eq "AAAA SERVFAIL with EDE $n: no A leg" 0 "$alegs"
 done
-ask ede6 +noedns
+q_legs ede6.t.example AAAA +noedns
 check_eq "EDE 6, client without EDNS: SERVFAIL, no A leg" "SERVFAIL 0" \
     "$(status_of "$out") $alegs"
 check_nomatch "EDE 6, client without EDNS: no OPT in the reply" \
     'OPT PSEUDOSECTION' "$out"
 
 for n in 13 18; do
-	ask "ede$n"
+	q_legs "ede$n.t.example" AAAA
 	check_eq "AAAA SERVFAIL with EDE $n (not DNSSEC): synthesized (RFC 6147 5.1.2)" \
 	    "NOERROR $(syn "ede$n" "c000:2$(printf '%x' $((40 + n)))")" \
 	    "$(status_of "$out") $(answer_rrs "$out")"
@@ -273,26 +225,26 @@ done
 # EDE 29 (Synthesized, RFC 8914) on synthesized answers.
 # ====================================================================
 
-ask plain
+q_legs plain.t.example AAAA
 check_eq "EDNS client: synthesized answer" "$(syn plain c000:223)" \
     "$(answer_rrs "$out")"
 check_match "EDNS client: EDE 29 on the synthesized answer (RFC 8914)" \
     '^29$' "$(ede_of "$out")"
-ask plain +noedns
+q_legs plain.t.example AAAA +noedns
 check_eq "client without EDNS: synthesized answer" "$(syn plain c000:223)" \
     "$(answer_rrs "$out")"
 check_nomatch "client without EDNS: no OPT, so no EDE" 'OPT PSEUDOSECTION' \
     "$out"
-ask plain +dnssec +cd
+q_legs plain.t.example AAAA +dnssec +cd
 check_nomatch "CD=1 (not synthesized): no EDE 29" '^29$' "$(ede_of "$out")"
 
 # ====================================================================
 # break-dnssec yes: DO=1 and signed data synthesized anyway.
 # ====================================================================
 
-proxy_conf "break-dnssec yes"
+proxy_conf "$FAKEUP_PORT" "break-dnssec yes"
 
-ask signed-a +dnssec
+q_legs signed-a.t.example AAAA +dnssec
 check_eq "break-dnssec yes, DO=1: signed A RRset -> synthesized" \
     "NOERROR $(syn signed-a c000:225)" \
     "$(status_of "$out") $(answer_rrs "$out")"
@@ -300,14 +252,14 @@ check_nomatch "break-dnssec yes: no RRSIG(A) anywhere" ' RRSIG A ' \
     "$(all_rrs "$out")"
 check_false "break-dnssec yes: AD not set" has_flag ad "$out"
 
-ask signed-nodata +dnssec
+q_legs signed-nodata.t.example AAAA +dnssec
 check_eq "break-dnssec yes, DO=1: signed NODATA -> synthesized" \
     "NOERROR $(syn signed-nodata c000:224)" \
     "$(status_of "$out") $(answer_rrs "$out")"
 check_eq "break-dnssec yes: signed NODATA: one A leg" 1 "$alegs"
 
 # CD=1 still wins over break-dnssec.
-ask signed-nodata +dnssec +cd
+q_legs signed-nodata.t.example AAAA +dnssec +cd
 check_eq "break-dnssec yes, CD=1: not synthesized, no A leg" "NOERROR 0 0" \
     "$(status_of "$out") $(ancount_of "$out") $alegs"
 

@@ -16,21 +16,7 @@
 need_tool dig
 
 NSP=2001:db8:64::/96
-SOA_NEG="t.example. 1200 SOA ns.t.example. hostmaster.t.example."
-SOA_NEG="$SOA_NEG 1 3600 900 604800 1200"
-
-_nconf=0
-# proxy_conf FORWARDER_PORT LINES: restart the proxy with a config file of
-# LINES, the NSP and "forwarder 127.0.0.1 port FORWARDER_PORT".
-proxy_conf() {
-	local f
-	stop_proxy
-	_nconf=$((_nconf + 1))
-	f=$TEST_TMP/proxy-$_nconf.conf
-	printf 'forwarder 127.0.0.1 port %s\nprefix %s\n%s\n' "$1" "$NSP" \
-	    "$2" >"$f"
-	start_proxy -v -f "$f"
-}
+PROXY_CONF_BASE="prefix $NSP"
 
 # res OUTPUT: "STATUS ANCOUNT" then the answer RRs, one line each.
 res() {
@@ -151,13 +137,9 @@ stop_unbound
 # ====================================================================
 
 rules=$TEST_TMP/rules
-cat >"$rules" <<'EOF'
-match a-only.t.example. AAAA
-  authority t.example. 1200 IN SOA ns.t.example. hostmaster.t.example. 1 3600 900 604800 1200
-end
-match a-only.t.example. A
-  answer a-only.t.example. 300 IN A 192.0.2.33
-end
+{
+	fakeup_a_only a-only.t.example. 192.0.2.33
+	cat <<'EOF'
 match both.t.example. AAAA
   answer both.t.example. 3600 IN AAAA 2001:db8::2
 end
@@ -173,12 +155,8 @@ match alias.t.example. A
   answer both.t.example. 3600 IN A 192.0.2.3
 end
 EOF
+} >"$rules"
 start_fakeup "$rules"
-
-# legs NAME TYPE: queries fakeup has seen for NAME (regex) and TYPE.
-legs() {
-	fakeup_count "qname=$1 qtype=$2 "
-}
 
 proxy_conf "$FAKEUP_PORT" "never-synthesize { a-only.t.example }
 always-synthesize { both.t.example }"
@@ -186,12 +164,12 @@ out=$(q a-only.t.example AAAA)
 check_eq "fakeup, never-synthesize: a-only -> NODATA" "NOERROR 0" \
     "$(status_of "$out") $(ancount_of "$out")"
 check_eq "fakeup, never-synthesize: a-only: 1 AAAA leg, no A leg" "1 0" \
-    "$(legs 'a-only\.t\.example\.' AAAA) $(legs 'a-only\.t\.example\.' A)"
+    "$(fakeup_legs a-only.t.example. AAAA) $(fakeup_legs a-only.t.example. A)"
 out=$(q both.t.example AAAA)
 check_eq "fakeup, always-synthesize: both -> synthesized" \
     "both.t.example. 600 AAAA 2001:db8:64::c000:203" "$(answer_rrs "$out")"
 check_eq "fakeup, always-synthesize: both: one A leg despite the real AAAA" 1 \
-    "$(legs 'both\.t\.example\.' A)"
+    "$(fakeup_legs both.t.example. A)"
 
 # Reached through a CNAME, a listed name is still listed: its real AAAA
 # is ignored, the chain is kept and both's A is used.

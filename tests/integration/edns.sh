@@ -7,28 +7,8 @@
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/integration/lib.sh"
 
-DNSQ=$top_builddir/tests/dnsq
-[ -x "$DNSQ" ] || bail "$DNSQ not built (make check builds it)"
+need_dnsq
 PREFIX=2001:db8:64::
-
-# dq ARGS...: tests/dnsq at the last proxy, 127.0.0.1.
-dq() {
-	"$DNSQ" -s 127.0.0.1 -p "$PROXY_PORT" "$@"
-}
-
-# fld KEY TEXT: value of KEY=... in the first reply line of dnsq output.
-fld() {
-	printf '%s\n' "$2" | grep -m 1 '^id=' | tr ' ' '\n' |
-	    sed -n "s/^$1=//p" | head -n 1
-}
-
-# has_f FLAG TEXT: the first reply's flags include FLAG.
-has_f() {
-	case ",$(fld flags "$2")," in
-	*",$1,"*)	return 0 ;;
-	esac
-	return 1
-}
 
 # opt_line DIGOUTPUT: dig's "; EDNS: ..." line, empty without OPT.
 opt_line() {
@@ -116,12 +96,13 @@ check_eq "RFC 6891 6.1.1: error NOTIMP: OPT" \
     "; EDNS: version: 0, flags:; udp: 1232" "$(opt_line "$out")"
 out=$(dq t.example/AXFR/bufsize=4096)
 check_eq "RFC 6891 6.1.1: error NOTIMP (AXFR, dnsq): OPT, our size" \
-    "NOTIMP 1 1232" "$(fld rcode "$out") $(fld edns "$out") $(fld bufsize "$out")"
+    "NOTIMP 1 1232" "$(dq_field rcode "$out") $(dq_field edns "$out") $(dq_field bufsize "$out")"
 out=$(dq a-only.t.example/A/bufsize=4096)
 check_eq "OPT in the reply advertises our size (1232), not the client's" \
-    1232 "$(fld bufsize "$out")"
+    1232 "$(dq_field bufsize "$out")"
 out=$(dq a-only.t.example/A/bufsize=512)
-check_eq "... also for a client bufsize of 512" 1232 "$(fld bufsize "$out")"
+check_eq "... also for a client bufsize of 512" 1232 \
+    "$(dq_field bufsize "$out")"
 
 # ----------------------------- RFC 6891 7: no OPT in, no OPT out
 out=$(q +noedns a-only.t.example A)
@@ -137,7 +118,7 @@ check_eq "RFC 6891 7: NOTIMP without EDNS: no OPT" "NOTIMP " \
     "$(status_of "$out") $(opt_line "$out")"
 out=$(dq a-only.t.example/A/noedns)
 check_eq "RFC 6891 7: dnsq: no OPT, ARCOUNT 0" "0 0" \
-    "$(fld edns "$out") $(fld ar "$out")"
+    "$(dq_field edns "$out") $(dq_field ar "$out")"
 
 # ----------------------------- RFC 6891 6.1.3: BADVERS
 out=$(q +edns=1 +noednsnegotiation +nocookie a-only.t.example A)
@@ -147,7 +128,7 @@ check_eq "RFC 6891 6.1.3: BADVERS carries OPT version 0" \
 check_eq "RFC 6891 6.1.3: BADVERS: no answer" 0 "$(ancount_of "$out")"
 out=$(dq a-only.t.example/A/ednsver=255,do,id=61)
 check_eq "RFC 6891 6.1.3: version 255: BADVERS, v0, DO echoed, ID" \
-    "BADVERS 1 0 1 61" "$(fld rcode "$out") $(fld edns "$out") $(fld ednsver "$out") $(fld do "$out") $(fld id "$out")"
+    "BADVERS 1 0 1 61" "$(dq_field rcode "$out") $(dq_field edns "$out") $(dq_field ednsver "$out") $(dq_field "do" "$out") $(dq_field id "$out")"
 
 # ----------------------------- RFC 6891 6.2.5 / 7: truncated keeps OPT
 out=$(q +edns=0 +nocookie +bufsize=512 +ignore big.t.example A)
@@ -156,7 +137,7 @@ check_eq "RFC 6891 7: truncated reply keeps OPT" \
     "; EDNS: version: 0, flags:; udp: 1232" "$(opt_line "$out")"
 out=$(dq big.t.example/AAAA/bufsize=512,do)
 check_eq "RFC 6891 7: truncated synthesized reply: TC, OPT, DO kept" \
-    "tc 1 1" "$(fld flags "$out" | grep -o 'tc') $(fld edns "$out") $(fld do "$out")"
+    "tc 1 1" "$(dq_field flags "$out" | grep -o 'tc') $(dq_field edns "$out") $(dq_field "do" "$out")"
 
 # RFC 3225: DO comes back (unbound).
 out=$(q +dnssec +nocookie a-only.t.example A)
@@ -176,11 +157,12 @@ start_proxy -f "$TEST_TMP/pf.conf" -u "127.0.0.1@$FAKEUP_PORT" \
 out=$(dq opt.e.test/A/bufsize=1232,opt=65001,opt=3)
 check_eq "RFC 6891 6.1.2: unknown option 65001 ignored: NOERROR" \
     "NOERROR opt.e.test. 60 A 192.0.2.3" \
-    "$(fld rcode "$out") $(printf '%s\n' "$out" | sed -n 's/.* answer=//p')"
+    "$(dq_field rcode "$out") $(printf '%s\n' "$out" |
+    sed -n 's/.* answer=//p')"
 check_match "RFC 6891 6.1.1: upstream query has our OPT (1400, no options)" \
     ' edns=1 do=0 bufsize=1400 opts=- ' "$(fu_line opt.e.test. A)"
 check_eq "RFC 6891 6.1.1: reply OPT advertises 1400, no options back" \
-    "1400 -" "$(fld bufsize "$out") $(fld ede "$out")"
+    "1400 -" "$(dq_field bufsize "$out") $(dq_field ede "$out")"
 out=$(dq small.e.test/A/bufsize=512)
 check_match "client bufsize 512: upstream still gets 1400" \
     ' edns=1 do=0 bufsize=1400 opts=- ' "$(fu_line small.e.test. A)"
@@ -188,41 +170,42 @@ out=$(dq none.e.test/A/noedns)
 check_match "client without EDNS: upstream query still has our OPT (6891 6.2.6)" \
     ' edns=1 do=0 bufsize=1400 opts=- ' "$(fu_line none.e.test. A)"
 check_eq "client without EDNS: no OPT back although upstream sent one" 0 \
-    "$(fld edns "$out")"
+    "$(dq_field edns "$out")"
 
 # RFC 3225 / RFC 6891 6.1.4: DO to the upstream and back.
 out=$(dq do.e.test/A/do)
 check_match "RFC 3225: DO=1 propagated upstream" ' edns=1 do=1 ' \
     "$(fu_line do.e.test. A)"
-check_eq "RFC 3225: DO=1 echoed to the client" 1 "$(fld do "$out")"
+check_eq "RFC 3225: DO=1 echoed to the client" 1 "$(dq_field "do" "$out")"
 out=$(dq nodo.e.test/A)
 check_match "RFC 3225: DO=0 stays 0 upstream" ' edns=1 do=0 ' \
     "$(fu_line nodo.e.test. A)"
-check_eq "RFC 3225: DO=0 in the reply" 0 "$(fld do "$out")"
+check_eq "RFC 3225: DO=0 in the reply" 0 "$(dq_field "do" "$out")"
 out=$(dq syn.e.test/AAAA/do)
 check_match "DO=1 on the AAAA leg" ' edns=1 do=1 ' "$(fu_line syn.e.test. AAAA)"
 check_match "DO=1 on the A leg of a synthesis" ' edns=1 do=1 ' \
     "$(fu_line syn.e.test. A)"
 check_eq "synthesized with DO=1 (unsigned data): DO echoed" \
     "syn.e.test. 60 AAAA ${PREFIX}c000:209 1" \
-    "$(printf '%s\n' "$out" | sed -n 's/.* answer=//p') $(fld do "$out")"
+    "$(printf '%s\n' "$out" | sed -n 's/.* answer=//p') $(dq_field "do" "$out")"
 
 # CD to the upstream and back.
 out=$(dq cd.e.test/A/cd)
 check_match "CD=1 propagated upstream" ' cd=1 edns=1 ' "$(fu_line cd.e.test. A)"
-check_true "CD=1 echoed to the client" has_f cd "$out"
+check_true "CD=1 echoed to the client" dq_has_flag cd "$out"
 out=$(dq plain.e.test/A)
 check_match "CD=0 stays 0 upstream" ' cd=0 edns=1 ' "$(fu_line plain.e.test. A)"
 
 # RFC 8914: an EDE from upstream reaches an EDNS client.
 out=$(dq ede.e.test/A)
-check_eq "RFC 8914: upstream EDE 18 passed to the client" 18 "$(fld ede "$out")"
+check_eq "RFC 8914: upstream EDE 18 passed to the client" 18 \
+    "$(dq_field ede "$out")"
 out=$(q +nocookie ede.e.test A)
 check_match "RFC 8914: EDE text kept" \
     '^; EDE: 18 \(Prohibited\): \(prohibited test\)' "$out"
 out=$(dq ede.e.test/A/noedns)
 check_eq "RFC 8914 / 6891 7: client without EDNS: no OPT, no EDE" "0 -" \
-    "$(fld edns "$out") $(fld ede "$out")"
+    "$(dq_field edns "$out") $(dq_field ede "$out")"
 
 # OPT on replies built from an upstream answer without OPT, an upstream
 # SERVFAIL and our own SERVFAIL after the upstream timed out.
@@ -244,7 +227,8 @@ check_eq "RFC 6891 7: SERVFAIL after timeout, no EDNS: no OPT" "SERVFAIL " \
 
 # BADVERS is answered by the proxy, never forwarded.
 out=$(dq badvers.e.test/A/ednsver=1)
-check_eq "RFC 6891 6.1.3: BADVERS (fakeup proxy)" BADVERS "$(fld rcode "$out")"
+check_eq "RFC 6891 6.1.3: BADVERS (fakeup proxy)" BADVERS \
+    "$(dq_field rcode "$out")"
 check_eq "RFC 6891 6.1.3: the version-1 query was not forwarded" 0 \
     "$(fakeup_count ' qname=badvers\.e\.test\. ')"
 finish

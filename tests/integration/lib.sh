@@ -21,27 +21,40 @@
 # ends the script after TEST_TIMEOUT seconds (default 300).
 #
 # API summary (details at each function):
-#   environment:  need_tool NAME..., need_ipv6, need_root, have_ipv6, skip MSG
+#   environment:  need_tool NAME..., need_ipv6, need_root, need_dnsq,
+#                 have_ipv6, skip MSG
 #   processes:    track_pid PID, stop_pid PID, run_bg OUTFILE CMD...
-#   ports:        random_port, port_is_free PORT
+#   ports:        random_port, dead_port, port_is_free PORT
 #   servers:      start_unbound / stop_unbound   -> UNBOUND_PORT UNBOUND_PID
 #                     UNBOUND_LOG UNBOUND_CONF
 #                 start_fakeup RULEFILE [ADDR] / stop_fakeup -> FAKEUP_PORT
 #                     FAKEUP_PID FAKEUP_LOG FAKEUP_ERR FAKEUP_ADDR
 #                 start_proxy ARGS... / stop_proxy -> PROXY_PORT PROXY_PID
 #                     PROXY_LOG
+#                 proxy_conf FORWARDER_PORT [LINE...] (restart with a config
+#                     file; PROXY_CONF_BASE), run_bin ARGS... -> RC OUT ERR
+#   fakeup rules: fakeup_a_only NAME ADDR [FLAGS], fakeup_tc NAME ADDR...
 #   queries:      q ARGS... (proxy), q_unbound ARGS..., q_fakeup ARGS...,
-#                 dig_at PORT ARGS...
+#                 dig_at PORT ARGS...,
+#                 q_legs NAME TYPE ARGS... -> out alegs aaaalegs aleg aaaaleg
 #   dig output:   status_of, flags_of, has_flag, answer_rrs, authority_rrs,
-#                 additional_rrs, ttls_of, ancount_of, ede_of  (dig output as
-#                 $1, or on stdin)
+#                 additional_rrs, all_rrs, aaaa_of, ttls_of, ancount_of,
+#                 ede_of  (dig output as $1, or on stdin)
+#   addresses:    ipv6_norm ADDR..., rev6 ADDR [N]
+#   dnsq:         dq ARGS... (proxy), dnsq_at PORT ARGS...; on its output:
+#                 dq_field KEY OUT, dq_answer OUT, dq_count OUT,
+#                 dq_has_flag FLAG OUT
 #   logs:         wait_for_grep FILE REGEX [SECONDS], count_matches FILE REGEX,
-#                 fakeup_count REGEX
+#                 re_escape TEXT, proxy_logged QNAME TYPE REGEX,
+#                 fakeup_count REGEX, fakeup_legs NAME TYPE,
+#                 fakeup_last NAME TYPE
 #   checks:       ok, not_ok, skip_check, check_eq, check_ne, check_match,
 #                 check_nomatch, check_true, check_false, check_range, finish
 #   misc:         note MSG, bail MSG, fatal MSG, now_ms
-#   variables:    TEST_NAME TEST_TMP; tunables UNBOUND (binary), UNBOUND_WRAP
-#                 (command prefix, e.g. strace), DIG, KEEP_TMP, TEST_TIMEOUT
+#   variables:    TEST_NAME TEST_TMP; PROXY_BIN FAKEUP_BIN DNSQ_BIN (the
+#                 built programs); SOA_NEG SOA_NEG_RR (fixture data);
+#                 tunables UNBOUND (binary), UNBOUND_WRAP (command prefix,
+#                 e.g. strace), DIG, KEEP_TMP, TEST_TIMEOUT
 
 if [ -z "${BASH_VERSION:-}" ]; then
 	echo "lib.sh: must be sourced by bash" >&2
@@ -55,6 +68,9 @@ export top_srcdir top_builddir
 
 TEST_NAME=$(basename "$0" .sh)
 FIXTURE_DIR=$top_srcdir/tests/integration/fixture
+PROXY_BIN=$top_builddir/src/dns64proxy
+FAKEUP_BIN=$top_builddir/tests/fakeup
+DNSQ_BIN=$top_builddir/tests/dnsq
 UNBOUND=${UNBOUND:-/usr/sbin/unbound}
 UNBOUND_WRAP=${UNBOUND_WRAP:-}
 DIG=${DIG:-dig}
@@ -65,6 +81,15 @@ TEST_TIMEOUT=${TEST_TIMEOUT:-300}
 _PORT_TRIES=50		# random_port candidates
 _START_TRIES=8		# ports tried by start_* before giving up
 _STOP_WAIT=50		# x 0.1 s before SIGKILL
+
+# The SOA of the fixture zone t.example as unbound returns it with negative
+# answers: TTL 1200 = min(SOA TTL 3600, MINIMUM 1200) (RFC 2308).  SOA_NEG
+# as answer_rrs/authority_rrs print it; SOA_NEG_RR in zone-file form (class
+# IN), for fakeup rules.
+SOA_NEG_RR="t.example. 1200 IN SOA ns.t.example. hostmaster.t.example."
+SOA_NEG_RR="$SOA_NEG_RR 1 3600 900 604800 1200"
+# shellcheck disable=SC2034  # used by the tests
+SOA_NEG=${SOA_NEG_RR/ IN / }
 
 _checks=0
 _failed=0
@@ -139,6 +164,11 @@ need_ipv6() {
 # need_root: skip unless running as root.
 need_root() {
 	[ "$(id -u)" = 0 ] || skip "must run as root"
+}
+
+# need_dnsq: hard error unless tests/dnsq is built (make check builds it).
+need_dnsq() {
+	[ -x "$DNSQ_BIN" ] || bail "$DNSQ_BIN not built (make check builds it)"
 }
 
 # ---------------------------------------------------------------- processes
@@ -309,6 +339,21 @@ random_port() {
 	return 1
 }
 
+# dead_port: print a free port in 10000-19999, for a forwarder that must not
+# answer: below random_port's range (20000-59999) and Linux's ephemeral
+# range, so no concurrently running test binds it while it is in use.
+dead_port() {
+	local n p
+	for n in $(seq 1 $_PORT_TRIES); do
+		p=$((10000 + RANDOM % 10000))
+		if port_is_free "$p"; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
 # ------------------------------------------------------------------ waiting
 
 # wait_for_grep FILE REGEX [SECONDS]: wait (default 5 s) until a line of FILE
@@ -330,9 +375,35 @@ count_matches() {
 	echo "${c:-0}"
 }
 
+# re_escape TEXT: TEXT with its dots escaped, for a regex (names,
+# addresses).
+re_escape() {
+	printf '%s' "${1//./\\.}"
+}
+
+# proxy_logged QNAME TYPE REGEX: wait (2 s) for the proxy's -v line for a
+# query from 127.0.0.1 for QNAME and TYPE whose rest (outcome, rcode,
+# upstream) matches the extended REGEX.
+proxy_logged() {
+	wait_for_grep "$PROXY_LOG" \
+	    "^127\\.0\\.0\\.1@[0-9]+ $(re_escape "$1") $2 $3" 2
+}
+
 # fakeup_count REGEX: number of lines of $FAKEUP_LOG matching REGEX.
 fakeup_count() {
 	count_matches "$FAKEUP_LOG" "$1"
+}
+
+# fakeup_legs NAME TYPE: number of queries for NAME (absolute, e.g.
+# a-only.t.example.) and TYPE in $FAKEUP_LOG.
+fakeup_legs() {
+	fakeup_count "qname=$(re_escape "$1") qtype=$2 "
+}
+
+# fakeup_last NAME TYPE: the last line of $FAKEUP_LOG for a query for NAME
+# (absolute) and TYPE; empty if there was none.
+fakeup_last() {
+	grep -F " qname=$1 qtype=$2 " "$FAKEUP_LOG" | tail -n 1
 }
 
 # _dig_probe ADDR PORT: true if a DNS server answers a query for t.example.
@@ -431,8 +502,7 @@ stop_unbound() {
 # FAKEUP_PID, FAKEUP_ADDR, FAKEUP_LOG (its query log) and FAKEUP_ERR (its
 # stderr).  To run two at once, save these before the second call.
 start_fakeup() {
-	local rules=$1 addr=${2:-127.0.0.1} bin port pid n i rc
-	bin=$top_builddir/tests/fakeup
+	local rules=$1 addr=${2:-127.0.0.1} bin=$FAKEUP_BIN port pid n i rc
 	[ -x "$bin" ] || bail "$bin not built (make check builds it)"
 	[ -r "$rules" ] || bail "rule file $rules not readable"
 	for _ in $(seq 1 $_START_TRIES); do
@@ -478,6 +548,31 @@ stop_fakeup() {
 	return $rc
 }
 
+# fakeup_a_only NAME ADDR [FLAGS]: print fakeup rules for NAME (absolute)
+# as a-only.t.example is in the fixture: AAAA NODATA with $SOA_NEG_RR, A
+# ADDR (TTL 300); both replies with header FLAGS (e.g. "aa ra") if given.
+fakeup_a_only() {
+	local flags=
+	[ -n "${3:-}" ] && flags="  flags $3"$'\n'
+	printf 'match %s AAAA\n%s  authority %s\nend\n' "$1" "$flags" \
+	    "$SOA_NEG_RR"
+	printf 'match %s A\n%s  answer %s 300 IN A %s\nend\n' "$1" "$flags" \
+	    "$1" "$2"
+}
+
+# fakeup_tc NAME ADDR...: print fakeup rules for "NAME A" (NAME absolute):
+# over UDP an empty reply with TC=1, over TCP the A records ADDR... (TTL 60).
+fakeup_tc() {
+	local name=$1 a
+	shift
+	printf 'match %s A\n  transport udp\n  flags tc ra\nend\n' "$name"
+	printf 'match %s A\n  transport tcp\n' "$name"
+	for a in "$@"; do
+		printf '  answer %s 60 IN A %s\n' "$name" "$a"
+	done
+	printf 'end\n'
+}
+
 # -------------------------------------------------------------------- proxy
 
 # start_proxy ARGS...: start "src/dns64proxy -d ARGS... -l 127.0.0.1@PORT
@@ -486,8 +581,7 @@ stop_fakeup() {
 # with the word "ready".  Sets PROXY_PORT, PROXY_PID, PROXY_LOG (stdout and
 # stderr).  If the proxy does not start, the test fails (exit 1).
 start_proxy() {
-	local bin port pid n i rc listen
-	bin=$top_builddir/src/dns64proxy
+	local bin=$PROXY_BIN port pid n i rc listen
 	[ -x "$bin" ] || bail "$bin not built"
 	for _ in $(seq 1 $_START_TRIES); do
 		port=$(random_port) || bail "no free port found"
@@ -530,6 +624,53 @@ stop_proxy() {
 	return $rc
 }
 
+# proxy_conf FORWARDER_PORT [LINE...]: stop the proxy and start it again
+# ("start_proxy -v -f FILE") with a new config file: "forwarder 127.0.0.1
+# port FORWARDER_PORT", then the lines of $PROXY_CONF_BASE (set it once for
+# what every config of a test has, e.g. "prefix ..."), then each LINE (one
+# or more lines of text).
+PROXY_CONF_BASE=
+_proxy_nconf=0
+proxy_conf() {
+	local f port=$1
+	shift
+	stop_proxy
+	_proxy_nconf=$((_proxy_nconf + 1))
+	f=$TEST_TMP/proxy-$_proxy_nconf.conf
+	{
+		printf 'forwarder 127.0.0.1 port %s\n' "$port"
+		[ -z "$PROXY_CONF_BASE" ] || printf '%s\n' "$PROXY_CONF_BASE"
+		[ $# = 0 ] || printf '%s\n' "$@"
+	} >"$f"
+	start_proxy -v -f "$f"
+}
+
+# run_bin ARGS...: run "src/dns64proxy ARGS" in the foreground until it
+# exits, at most 10 s (a proxy that wrongly starts is then stopped); sets RC
+# (its exit status, or "still-running"), OUT (stdout) and ERR (stderr).
+# shellcheck disable=SC2034  # RC OUT ERR are for the caller
+run_bin() {
+	local pid n=0
+	RC=0
+	"$PROXY_BIN" "$@" >"$TEST_TMP/run.out" 2>"$TEST_TMP/run.err" \
+	    </dev/null &
+	pid=$!
+	track_pid "$pid"
+	while kill -0 "$pid" 2>/dev/null && [ $n -lt 100 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		stop_pid "$pid"
+		RC=still-running
+	else
+		# not signalled any more: gives the exit status
+		stop_pid "$pid" || RC=$?
+	fi
+	OUT=$(cat "$TEST_TMP/run.out")
+	ERR=$(cat "$TEST_TMP/run.err")
+}
+
 # ------------------------------------------------------------------ queries
 
 # dig_at PORT ARGS...: dig -p PORT @127.0.0.1 +tries=1 +time=3 ARGS; an
@@ -564,6 +705,24 @@ q_fakeup() {
 	127.0.0.1)	dig_at "$FAKEUP_PORT" "$@" ;;
 	*)		dig_at "$FAKEUP_PORT" "@$FAKEUP_ADDR" "$@" ;;
 	esac
+}
+
+# q_legs NAME TYPE ARGS...: "q ARGS -t TYPE -q NAME" (a proxy that forwards
+# to the last fakeup); sets out (dig's output), alegs and aaaalegs (the A
+# and AAAA queries for NAME it caused upstream), aleg and aaaaleg (the last
+# fakeup log lines for NAME A / AAAA).  -t/-q: with -c, dig would take a
+# positional type for a name.
+# shellcheck disable=SC2034  # the variables set are for the caller
+q_legs() {
+	local name=${1%.}. type=$2 a0 q0
+	shift 2
+	a0=$(fakeup_legs "$name" A)
+	q0=$(fakeup_legs "$name" AAAA)
+	out=$(q "$@" -t "$type" -q "${name%.}")
+	alegs=$(( $(fakeup_legs "$name" A) - a0 ))
+	aaaalegs=$(( $(fakeup_legs "$name" AAAA) - q0 ))
+	aleg=$(fakeup_last "$name" A)
+	aaaaleg=$(fakeup_last "$name" AAAA)
 }
 
 # ---------------------------------------------------------- dig extraction
@@ -650,9 +809,142 @@ additional_rrs() {
 	_dig_in "$@" | _section ADDITIONAL
 }
 
+# all_rrs: the RRs of the answer, authority and additional sections.
+all_rrs() {
+	local out
+	out=$(_dig_in "$@")
+	answer_rrs "$out"
+	authority_rrs "$out"
+	additional_rrs "$out"
+}
+
+# aaaa_of: the addresses of the answer's AAAA RRs, in answer order, one per
+# line (pipe to sort to compare sets).
+aaaa_of() {
+	answer_rrs "$@" | awk '$3 == "AAAA" { print $4 }'
+}
+
 # ttls_of: TTLs of the answer RRs, space separated, in order.
 ttls_of() {
 	answer_rrs "$@" | awk '{ printf "%s%s", sep, $2; sep = " " }'
+}
+
+# ---------------------------------------------------------------- addresses
+
+# ipv6_norm ADDR...: each IPv6 address (RFC 4291 2.2 text, "::" and a
+# dotted-quad tail allowed) as 32 lower-case hex digits, one per line;
+# "invalid" for what cannot be parsed.  Comparing these compares the
+# 16-byte values, whatever the text form.
+ipv6_norm() {
+	printf '%s\n' "$@" | awk '
+	function hex4(s) {
+		if (s !~ /^[0-9a-fA-F]+$/ || length(s) > 4)
+			return ""
+		return substr("0000", 1, 4 - length(s)) tolower(s)
+	}
+	function groups(s, out,    n, i, g, p, q) {
+		# out = the hex of the groups in s (no "::"); "" on error
+		if (s == "")
+			return ""
+		n = split(s, g, ":")
+		out = ""
+		for (i = 1; i <= n; i++) {
+			if (i == n && g[i] ~ /\./) {
+				if (split(g[i], q, ".") != 4)
+					return "x"
+				for (p = 1; p <= 4; p++) {
+					if (q[p] !~ /^[0-9]+$/ || q[p] > 255)
+						return "x"
+					out = out sprintf("%02x", q[p])
+				}
+				continue
+			}
+			if ((p = hex4(g[i])) == "")
+				return "x"
+			out = out p
+		}
+		return out
+	}
+	{
+		addr = $0
+		c = gsub(/::/, "::", addr)
+		if (c > 1) { print "invalid"; next }
+		if (c == 1) {
+			i = index(addr, "::")
+			head = groups(substr(addr, 1, i - 1))
+			tail = groups(substr(addr, i + 2))
+			if (head ~ /x/ || tail ~ /x/) { print "invalid"; next }
+			fill = 32 - length(head) - length(tail)
+			if (fill < 4) { print "invalid"; next }
+			mid = ""
+			for (j = 0; j < fill; j++)
+				mid = mid "0"
+			res = head mid tail
+		} else
+			res = groups(addr)
+		if (res ~ /x/ || length(res) != 32) { print "invalid"; next }
+		print res
+	}'
+}
+
+# rev6 ADDR [N]: the ip6.arpa name (lower case, absolute) of the IPv6
+# address ADDR, keeping only the N most significant nibbles (default 32,
+# the full name).
+rev6() {
+	local nib out="" i
+	nib=$(ipv6_norm "$1")
+	[ "$nib" != invalid ] || bail "rev6: not an IPv6 address: $1"
+	for ((i = ${2:-32} - 1; i >= 0; i--)); do
+		out+="${nib:i:1}."
+	done
+	echo "${out}ip6.arpa."
+}
+
+# --------------------------------------------------------------------- dnsq
+#
+# tests/dnsq (call need_dnsq first) sends what dig cannot: raw bytes,
+# pipelined TCP, exact IDs and flags.  It prints one line per reply,
+# "id=ID rcode=RCODE flags=qr,rd,... qd=N an=N ... qname=Q qtype=T
+# answer=RR;RR..." (or "timeout id=ID", "closed", "unexpected-source ...").
+# The extraction helpers take that output as OUT and read its first reply.
+
+# dnsq_at PORT ARGS...: tests/dnsq -s 127.0.0.1 -p PORT ARGS; a -s in ARGS
+# (e.g. -s ::1) replaces 127.0.0.1.  Returns dnsq's status.
+dnsq_at() {
+	local port=$1
+	shift
+	"$DNSQ_BIN" -s 127.0.0.1 -p "$port" "$@"
+}
+
+# dq ARGS...: dnsq at the proxy.  E.g. dq a-only.t.example/A/id=7; dq -t x.
+dq() {
+	[ -n "${PROXY_PORT:-}" ] || bail "dq: no proxy started"
+	dnsq_at "$PROXY_PORT" "$@"
+}
+
+# dq_field KEY OUT: the value of KEY=... in the first reply line.
+dq_field() {
+	printf '%s\n' "$2" | grep -m 1 '^id=' | tr ' ' '\n' |
+	    sed -n "s/^$1=//p" | head -n 1
+}
+
+# dq_answer OUT: the answer= field (RRs separated by ';') of the first reply
+# line.
+dq_answer() {
+	printf '%s\n' "$1" | grep -m 1 '^id=' | sed -n 's/.* answer=//p'
+}
+
+# dq_count OUT: the number of reply lines.
+dq_count() {
+	printf '%s\n' "$1" | grep -c '^id='
+}
+
+# dq_has_flag FLAG OUT: true if the first reply's flags include FLAG.
+dq_has_flag() {
+	case ",$(dq_field flags "$2")," in
+	*",$1,"*)	return 0 ;;
+	esac
+	return 1
 }
 
 # ------------------------------------------------------------------- checks

@@ -124,16 +124,7 @@ fi
 stop_proxy
 
 # -v with an upstream that truncates over UDP: the line says "/tcp".
-cat >"$TEST_TMP/tc.rules" <<'EOF'
-match tc.f.test. A
-  transport udp
-  flags tc ra
-end
-match tc.f.test. A
-  transport tcp
-  answer tc.f.test. 60 IN A 192.0.2.20
-end
-EOF
+fakeup_tc tc.f.test. 192.0.2.20 >"$TEST_TMP/tc.rules"
 start_fakeup "$TEST_TMP/tc.rules"
 start_proxy -v -f /dev/null -u "127.0.0.1@$FAKEUP_PORT" -p "$PFX"
 p=$(cport)

@@ -8,24 +8,7 @@
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/integration/lib.sh"
 
-DNSQ=$top_builddir/tests/dnsq
-[ -x "$DNSQ" ] || bail "$DNSQ not built (make check builds it)"
-
-# dq ARGS...: tests/dnsq at the proxy, 127.0.0.1.
-dq() {
-	"$DNSQ" -s 127.0.0.1 -p "$PROXY_PORT" "$@"
-}
-
-# fld KEY TEXT: value of KEY=... in the first reply line of dnsq output.
-fld() {
-	printf '%s\n' "$2" | grep -m 1 '^id=' | tr ' ' '\n' |
-	    sed -n "s/^$1=//p" | head -n 1
-}
-
-# nrep TEXT: number of reply lines.
-nrep() {
-	printf '%s\n' "$1" | grep -c '^id='
-}
+need_dnsq
 
 # hdr ID FLAGS QD AN NS AR: a DNS header in hex (numbers in decimal or 0x).
 hdr() {
@@ -55,9 +38,9 @@ OPT=00002904d0000000000000
 # ID echoed and QR set.
 check_err() {
 	local desc=$1 out=$2 id=$3 rcode=$4
-	check_eq "$desc: $rcode" "$rcode" "$(fld rcode "$out")"
+	check_eq "$desc: $rcode" "$rcode" "$(dq_field rcode "$out")"
 	check_eq "$desc: one reply, ID $id echoed, QR=1" "1 $id qr" \
-	    "$(nrep "$out") $(fld id "$out") $(fld flags "$out" |
+	    "$(dq_count "$out") $(dq_field id "$out") $(dq_field flags "$out" |
 	    grep -o '^qr')"
 }
 
@@ -81,7 +64,7 @@ check_match "log: the dropped messages are logged as dropped" \
 out=$(dq "raw:$(hdr 0x2001 0x1100 1 0 0 0)$QA")
 check_err "RFC 1035 4.1.1: opcode STATUS (2)" "$out" 8193 NOTIMP
 check_eq "opcode STATUS: question echoed" "a-only.t.example. A" \
-    "$(fld qname "$out") $(fld qtype "$out")"
+    "$(dq_field qname "$out") $(dq_field qtype "$out")"
 out=$(dq "raw:$(hdr 0x2002 0x2000 1 0 0 0)$(name_hex t.example)00060001")
 check_err "RFC 1035 4.1.1: opcode NOTIFY (4)" "$out" 8194 NOTIMP
 out=$(dq "raw:$(hdr 0x2003 0x2800 1 0 0 0)$(name_hex t.example)00060001")
@@ -101,7 +84,7 @@ check_eq "zone transfers: logged as error NOTIMP, none forwarded" \
 # ------------------------------------------------------------ FORMERR
 out=$(dq "raw:$(hdr 0x3001 0x0100 0 0 0 0)")
 check_err "RFC 1035 4.1.1: QDCOUNT=0" "$out" 12289 FORMERR
-check_eq "QDCOUNT=0: reply has no question" 0 "$(fld qd "$out")"
+check_eq "QDCOUNT=0: reply has no question" 0 "$(dq_field qd "$out")"
 out=$(dq "raw:$(hdr 0x3002 0x0100 2 0 0 0)$QA$QB")
 check_err "RFC 1035 4.1.1: QDCOUNT=2" "$out" 12290 FORMERR
 out=$(dq "raw:$(hdr 0x3003 0x0100 1 1 0 0)$QA$RR_A")
@@ -141,12 +124,12 @@ out=$(dq "raw:$(hdr 0x3010 0x0100 1 0 0 1)${QA}00002904d000000000$(
     )0004000a0010")
 check_err "RFC 6891 7: option length beyond RDLEN" "$out" 12304 FORMERR
 check_eq "RFC 6891 7: FORMERR for a malformed OPT carries an OPT" 1 \
-    "$(fld edns "$out")"
+    "$(dq_field edns "$out")"
 # Sanity: the same OPT well formed is answered.
 out=$(dq "raw:$(hdr 0x3011 0x0100 1 0 0 1)${QA}00002904d000000000$(
     )0004000a0000")
 check_eq "well-formed OPT with an empty option: NOERROR" NOERROR \
-    "$(fld rcode "$out")"
+    "$(dq_field rcode "$out")"
 
 # Over TCP, an error reply does not end the connection.
 out=$(dq -t -T 1500 "raw:$(hdr 0x4001 0x0100 2 0 0 0)$QA$QB" \
@@ -158,7 +141,7 @@ check_match "tcp: next query on the same connection answered" \
     "$out"
 # A frame shorter than a header: no reply (the proxy may close).
 out=$(dq -t -T 1000 raw:1234 2>&1)
-check_eq "tcp: 2-byte message: no reply" 0 "$(nrep "$out")"
+check_eq "tcp: 2-byte message: no reply" 0 "$(dq_count "$out")"
 
 # --------------------------------------------------- still alive after
 check_true "proxy still running after the malformed queries" \
@@ -193,7 +176,7 @@ note "2000 garbage datagrams: $(grep -c '^id=' "$TEST_TMP/garbage.out") replies,
 check_true "2000 garbage datagrams: proxy still running" kill -0 "$PROXY_PID"
 out=$(dq a-only.t.example/A/id=999)
 check_eq "2000 garbage datagrams: normal query still answered" \
-    "999 NOERROR" "$(fld id "$out") $(fld rcode "$out")"
+    "999 NOERROR" "$(dq_field id "$out") $(dq_field rcode "$out")"
 check_nomatch "log: no crash, abort or memory error" \
     'segmentation|abort|assert|double free|corrupt|out of memory' \
     "$(tr 'A-Z' 'a-z' <"$PROXY_LOG")"

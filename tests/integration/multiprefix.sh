@@ -17,11 +17,6 @@ need_tool dig
 PA=2001:db8:a::
 PB=2001:db8:b::
 
-# aaaa_of OUTPUT: the AAAA addresses of the answer, in answer order.
-aaaa_of() {
-	answer_rrs "$1" | awk '$3 == "AAAA" { print $4 }'
-}
-
 # sorted LINES: LINES sorted.
 sorted() {
 	printf '%s\n' "$1" | sort
@@ -34,25 +29,13 @@ first_index() {
 	    END { if (!f) print 0 }'
 }
 
-_nconf=0
-# proxy_conf LINES: restart the proxy with a config file of LINES plus a
-# forwarder line for the fixture unbound.
-proxy_conf() {
-	local f
-	stop_proxy
-	_nconf=$((_nconf + 1))
-	f=$TEST_TMP/proxy-$_nconf.conf
-	printf 'forwarder 127.0.0.1 port %s\n%s\n' "$UNBOUND_PORT" "$1" >"$f"
-	start_proxy -v -f "$f"
-}
-
 start_unbound
 
 # ====================================================================
 # destinations: separate IPv4 ranges to separate prefixes (6147-01).
 # ====================================================================
 
-proxy_conf "prefix ${PA}/96 { destinations { 192.0.2.0/25 } }
+proxy_conf "$UNBOUND_PORT" "prefix ${PA}/96 { destinations { 192.0.2.0/25 } }
 prefix ${PB}/96 { destinations { 198.51.100.0/24 } }"
 
 # split: A 192.0.2.10 (prefix A's range) and 198.51.100.10 (prefix B's).
@@ -84,7 +67,7 @@ check_eq "ttl-500 (203.0.113.1, no matching prefix): NOERROR, no answer" \
 # prefix-selection all: one AAAA per A per prefix, in config order.
 # ====================================================================
 
-proxy_conf "prefix ${PA}/96
+proxy_conf "$UNBOUND_PORT" "prefix ${PA}/96
 prefix ${PB}/96
 prefix-selection all"
 
@@ -109,7 +92,7 @@ done
 
 # Same prefixes, the other order in the file: the other order in the
 # answer (so the order above is not an accident of sorting).
-proxy_conf "prefix ${PB}/96
+proxy_conf "$UNBOUND_PORT" "prefix ${PB}/96
 prefix ${PA}/96
 prefix-selection all"
 out=$(q a-only.t.example AAAA)
@@ -118,7 +101,7 @@ check_eq "all (B, A): a-only -> ${PB}c000:221 then ${PA}c000:221" \
 ${PA}c000:221" "$(aaaa_of "$out")"
 
 # "all" is the default.
-proxy_conf "prefix ${PA}/96
+proxy_conf "$UNBOUND_PORT" "prefix ${PA}/96
 prefix ${PB}/96"
 out=$(q a-only.t.example AAAA)
 check_eq "default selection (all): a-only -> both prefixes" \
@@ -129,7 +112,7 @@ ${PB}c000:221" "$(aaaa_of "$out")"
 # prefix-selection round-robin: one prefix per response, rotating.
 # ====================================================================
 
-proxy_conf "prefix ${PA}/96
+proxy_conf "$UNBOUND_PORT" "prefix ${PA}/96
 prefix ${PB}/96
 prefix-selection round-robin"
 
@@ -162,7 +145,7 @@ done
 # Round-robin only rotates over the prefixes that may be used: never a
 # prefix the client may not get, never an empty answer.
 PC=2001:db8:c::
-proxy_conf "prefix ${PA}/96 { clients { 127.0.0.2 } }
+proxy_conf "$UNBOUND_PORT" "prefix ${PA}/96 { clients { 127.0.0.2 } }
 prefix ${PB}/96
 prefix ${PC}/96
 prefix-selection round-robin"
@@ -181,7 +164,7 @@ check_match "round-robin, A only for 127.0.0.2: 127.0.0.3 gets one AAAA with B o
 check_match "round-robin, A only for 127.0.0.2: 127.0.0.3 gets both B and C (got $seq_used)" \
     'B.*C|C.*B' "$seq_used"
 
-proxy_conf "prefix ${PA}/96 { destinations { 192.0.2.0/25 } }
+proxy_conf "$UNBOUND_PORT" "prefix ${PA}/96 { destinations { 192.0.2.0/25 } }
 prefix ${PB}/96 { destinations { 198.51.100.0/24 } }
 prefix-selection round-robin"
 for i in 1 2 3; do
@@ -195,7 +178,7 @@ done
 # ====================================================================
 
 # A only for 127.0.0.2, B for everybody else.
-proxy_conf "prefix ${PA}/96 { clients { 127.0.0.2 } }
+proxy_conf "$UNBOUND_PORT" "prefix ${PA}/96 { clients { 127.0.0.2 } }
 prefix ${PB}/96 { clients { !127.0.0.2 any } }"
 out=$(q -b 127.0.0.2 a-only.t.example AAAA)
 check_eq "clients: 127.0.0.2 -> only its prefix A" "${PA}c000:221" \
@@ -205,7 +188,7 @@ check_eq "clients: 127.0.0.3 -> only prefix B" "${PB}c000:221" \
     "$(aaaa_of "$out")"
 
 # A only for 127.0.0.2, B unrestricted.
-proxy_conf "prefix ${PA}/96 { clients { 127.0.0.2 } }
+proxy_conf "$UNBOUND_PORT" "prefix ${PA}/96 { clients { 127.0.0.2 } }
 prefix ${PB}/96"
 out=$(q -b 127.0.0.2 a-only.t.example AAAA)
 check_eq "clients, B unrestricted: 127.0.0.2 -> A and B" \
@@ -216,7 +199,7 @@ check_eq "clients, B unrestricted: 127.0.0.3 -> the other prefix only" \
     "${PB}c000:221" "$(aaaa_of "$out")"
 
 # A network as the client list, with the two kinds of limit combined.
-proxy_conf "prefix ${PA}/96 {
+proxy_conf "$UNBOUND_PORT" "prefix ${PA}/96 {
 	clients { 127.0.0.0/30 }
 	destinations { 192.0.2.0/25 }
 }

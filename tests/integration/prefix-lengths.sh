@@ -10,65 +10,8 @@
 
 need_tool dig
 
-BIN=$top_builddir/src/dns64proxy
-
-# ipv6_norm ADDR...: each IPv6 address (RFC 4291 2.2 text, "::" and a
-# dotted-quad tail allowed) as 32 lower-case hex digits, one per line;
-# "invalid" for what cannot be parsed.  Comparing these compares the
-# 16-byte values, whatever the text form.
-ipv6_norm() {
-	printf '%s\n' "$@" | awk '
-	function hex4(s) {
-		if (s !~ /^[0-9a-fA-F]+$/ || length(s) > 4)
-			return ""
-		return substr("0000", 1, 4 - length(s)) tolower(s)
-	}
-	function groups(s, out,    n, i, g, p, q) {
-		# out = the hex of the groups in s (no "::"); "" on error
-		if (s == "")
-			return ""
-		n = split(s, g, ":")
-		out = ""
-		for (i = 1; i <= n; i++) {
-			if (i == n && g[i] ~ /\./) {
-				if (split(g[i], q, ".") != 4)
-					return "x"
-				for (p = 1; p <= 4; p++) {
-					if (q[p] !~ /^[0-9]+$/ || q[p] > 255)
-						return "x"
-					out = out sprintf("%02x", q[p])
-				}
-				continue
-			}
-			if ((p = hex4(g[i])) == "")
-				return "x"
-			out = out p
-		}
-		return out
-	}
-	{
-		addr = $0
-		c = gsub(/::/, "::", addr)
-		if (c > 1) { print "invalid"; next }
-		if (c == 1) {
-			i = index(addr, "::")
-			head = groups(substr(addr, 1, i - 1))
-			tail = groups(substr(addr, i + 2))
-			if (head ~ /x/ || tail ~ /x/) { print "invalid"; next }
-			fill = 32 - length(head) - length(tail)
-			if (fill < 4) { print "invalid"; next }
-			mid = ""
-			for (j = 0; j < fill; j++)
-				mid = mid "0"
-			res = head mid tail
-		} else
-			res = groups(addr)
-		if (res ~ /x/ || length(res) != 32) { print "invalid"; next }
-		print res
-	}'
-}
-
-# Self-check of the helper: text forms of one value agree, others differ.
+# Self-check of lib.sh's ipv6_norm: text forms of one value agree, others
+# differ.
 check_eq "ipv6_norm: forms of one address agree" \
     "20010db80122034400000000c0000221
 20010db80122034400000000c0000221
@@ -84,11 +27,6 @@ invalid" "$(ipv6_norm 1::2::3 12345:: 1:2:3:4:5:6:7:8:9)"
 
 start_unbound
 
-# answer_addrs OUTPUT: the AAAA addresses of the answer section.
-answer_addrs() {
-	answer_rrs "$1" | awk '$3 == "AAAA" { print $4 }'
-}
-
 # check_synth PREFIX NAME EXPECTED...: a proxy with -p PREFIX answers
 # AAAA NAME with exactly the EXPECTED addresses (compared as values).
 check_synth() {
@@ -100,7 +38,7 @@ check_synth() {
 	esac
 	start_proxy -f /dev/null -u "127.0.0.1@$UNBOUND_PORT" -p "$pfx"
 	out=$(q "$name" AAAA)
-	got=$(answer_addrs "$out")
+	got=$(aaaa_of "$out")
 	check_eq "$pfx: AAAA $name NOERROR" NOERROR "$(status_of "$out")"
 	# shellcheck disable=SC2086
 	check_eq "$pfx: AAAA $name = $* (RFC 6052 2.2, 2.4)" \
@@ -123,16 +61,20 @@ check_eq "ipv6_norm: 64:ff9b::1.2.3.4 is 64:ff9b::102:304" \
     "0064ff9b000000000000000001020304 0064ff9b000000000000000001020304" \
     "$(ipv6_norm 64:ff9b::102:304) $(ipv6_norm 64:ff9b::1.2.3.4)"
 
+# run_bin, then err: all the proxy wrote, stderr and stdout.
+run_err() {
+	run_bin "$@"
+	err=$(printf '%s\n%s' "$ERR" "$OUT")
+}
+
 # RFC 6052 2.2: other lengths and a non-zero u-octet are refused, at
-# startup (not only with -n).  timeout: a proxy that wrongly started would
-# otherwise run on.
+# startup (not only with -n).
 bad_prefixes="2001:db8::/100 2001:db8::/60 2001:db8::/33 0:0:0:0:100::/96"
 for p in $bad_prefixes; do
 	port=$(random_port) || bail "no free port"
-	rc=0
-	err=$(timeout 10 "$BIN" -d -f /dev/null -u "127.0.0.1@$UNBOUND_PORT" \
-	    -l "127.0.0.1@$port" -p "$p" 2>&1 </dev/null) || rc=$?
-	check_eq "-p $p: startup fails with status 1 (RFC 6052 2.2)" 1 "$rc"
+	run_err -d -f /dev/null -u "127.0.0.1@$UNBOUND_PORT" \
+	    -l "127.0.0.1@$port" -p "$p"
+	check_eq "-p $p: startup fails with status 1 (RFC 6052 2.2)" 1 "$RC"
 	case $p in
 	*/96)	re="^-p $p: .*bits 64-71.*zero" ;;
 	*)	re="^-p $p: .*prefix length must be 32, 40, 48, 56, 64 or 96" ;;
@@ -146,9 +88,8 @@ for p in $bad_prefixes; do
 	conf=$TEST_TMP/bad-prefix.conf
 	printf '# bad prefix on line 3\nforwarder 127.0.0.1 port %s\nprefix %s\n' \
 	    "$UNBOUND_PORT" "$p" >"$conf"
-	rc=0
-	err=$(timeout 10 "$BIN" -n -f "$conf" 2>&1 </dev/null) || rc=$?
-	check_eq "conf prefix $p: -n exits 1" 1 "$rc"
+	run_err -n -f "$conf"
+	check_eq "conf prefix $p: -n exits 1" 1 "$RC"
 	check_match "conf prefix $p: file:LINE: message" \
 	    "^${conf//./\\.}:3: .*prefix" "$err"
 	check_nomatch "conf prefix $p: not 'configuration OK'" \
@@ -158,9 +99,8 @@ done
 # A valid prefix in a file passes -n (the negative checks mean something).
 printf 'forwarder 127.0.0.1 port %s\nprefix 2001:db8:122::/48\n' \
     "$UNBOUND_PORT" >"$TEST_TMP/good.conf"
-rc=0
-err=$("$BIN" -n -f "$TEST_TMP/good.conf" 2>&1 </dev/null) || rc=$?
+run_err -n -f "$TEST_TMP/good.conf"
 check_eq "conf prefix 2001:db8:122::/48: -n exits 0" "0 configuration OK" \
-    "$rc $err"
+    "$RC $err"
 
 finish

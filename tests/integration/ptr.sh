@@ -22,62 +22,10 @@ PTR33="33.2.0.192.in-addr.arpa. 3600 PTR a-only.t.example."
 SOA_REV="2.0.192.in-addr.arpa. 1200 SOA ns.t.example. hostmaster.t.example."
 SOA_REV="$SOA_REV 1 3600 900 604800 1200"
 
-# rev6 ADDR [N]: the ip6.arpa name (lower case, absolute) of the IPv6
-# address ADDR (hex groups, "::" allowed, no dotted quad), keeping only the
-# N most significant nibbles (default 32, the full name).
-rev6() {
-	local a=$1 n=${2:-32} head tail nib="" out="" g i
-	local -a hi=() lo=() groups=()
-	if [[ $a == *::* ]]; then
-		head=${a%%::*}
-		tail=${a#*::}
-	else
-		head=$a
-		tail=
-	fi
-	[ -n "$head" ] && IFS=: read -ra hi <<<"$head"
-	[ -n "$tail" ] && IFS=: read -ra lo <<<"$tail"
-	groups=("${hi[@]}")
-	for ((i = ${#hi[@]} + ${#lo[@]}; i < 8; i++)); do
-		groups+=(0)
-	done
-	groups+=("${lo[@]}")
-	for g in "${groups[@]}"; do
-		nib+=$(printf '%04x' "0x$g")
-	done
-	for ((i = n - 1; i >= 0; i--)); do
-		out+="${nib:i:1}."
-	done
-	echo "${out}ip6.arpa."
-}
-
-# re QNAME: QNAME with its dots escaped for a regex.
-re() {
-	printf '%s' "${1//./\\.}"
-}
-
-# logged QNAME TYPE REGEX: wait (2 s) for the proxy's -v line for QNAME and
-# TYPE whose rest (outcome, rcode, upstream) matches REGEX.
-logged() {
-	wait_for_grep "$PROXY_LOG" "^127\\.0\\.0\\.1@[0-9]+ $(re "$1") $2 $3" 2
-}
-
 # lc: stdin's RRs with their owner names in lower case (the CNAME's owner
 # is the question name in the client's case).
 lc() {
 	awk '{ $1 = tolower($1); print }'
-}
-
-_nconf=0
-# proxy_conf LINES: restart the proxy with a config file of LINES plus a
-# forwarder line for the fixture unbound.
-proxy_conf() {
-	local f
-	stop_proxy
-	_nconf=$((_nconf + 1))
-	f=$TEST_TMP/proxy-$_nconf.conf
-	printf 'forwarder 127.0.0.1 port %s\n%s\n' "$UNBOUND_PORT" "$1" >"$f"
-	start_proxy -v -f "$f"
 }
 
 start_unbound
@@ -100,7 +48,7 @@ while read -r pfx a33 a34; do
 	len=${pfx#*/}
 	base=${pfx%/*}
 	t="/$len"
-	proxy_conf "prefix $pfx"
+	proxy_conf "$UNBOUND_PORT" "prefix $pfx"
 
 	# Full name, lower case: CNAME (TTL reverse-ttl 600) + unbound's PTR.
 	name=$(rev6 "$a33")
@@ -110,7 +58,7 @@ while read -r pfx a33 a34; do
 	    "$name 600 CNAME 33.2.0.192.in-addr.arpa.
 $PTR33" "$(answer_rrs "$out" | lc)"
 	check_true "$t $a33: logged as mapped via the forwarder" \
-	    logged "$name" PTR "mapped NOERROR $UP\$"
+	    proxy_logged "$name" PTR "mapped NOERROR $UP\$"
 
 	# The same name in upper case, IP6.ARPA included (RFC 3596 2.5).
 	# Names compare case-insensitively (RFC 4343): so do we.
@@ -141,9 +89,10 @@ ${PTR33,,}" "$(status_of "$out" | tr '[:upper:]' '[:lower:]') $(answer_rrs "$out
 		check_eq "$t $n-nibble name inside the prefix: NOERROR, no answer (NODATA)" \
 		    "NOERROR 0" "$(status_of "$out") $(ancount_of "$out")"
 		check_match "$t $n-nibble name: SOA of the prefix's reverse zone" \
-		    "^$(re "$zone") [0-9]+ SOA " "$(authority_rrs "$out")"
+		    "^$(re_escape "$zone") [0-9]+ SOA " \
+		    "$(authority_rrs "$out")"
 		check_true "$t $n-nibble name: answered locally (no upstream)" \
-		    logged "$name" PTR "local NOERROR\$"
+		    proxy_logged "$name" PTR "local NOERROR\$"
 	done
 
 	# Above the prefix (fewer nibbles than the prefix): not ours,
@@ -155,7 +104,7 @@ ${PTR33,,}" "$(status_of "$out" | tr '[:upper:]' '[:lower:]') $(answer_rrs "$out
 	    "$(status_of "$ub") $(answer_rrs "$ub") $(authority_rrs "$ub")" \
 	    "$(status_of "$out") $(answer_rrs "$out") $(authority_rrs "$out")"
 	check_true "$t name above the prefix: forwarded (passed)" \
-	    logged "$name" PTR "passed [A-Z]+ $UP\$"
+	    proxy_logged "$name" PTR "passed [A-Z]+ $UP\$"
 done <<<"$CASES"
 
 # ====================================================================
@@ -172,7 +121,7 @@ check_eq "reverse of 2001:db8::1: unbound's answer and authority, no CNAME" \
     "$(answer_rrs "$ub")|$(authority_rrs "$ub")" \
     "$(answer_rrs "$out")|$(authority_rrs "$out")"
 check_true "reverse of 2001:db8::1: forwarded (passed)" \
-    logged "$name" PTR "passed $(status_of "$ub") $UP\$"
+    proxy_logged "$name" PTR "passed $(status_of "$ub") $UP\$"
 
 # An address in the same /64 but outside the /96.
 name=$(rev6 2001:db8:122:344:1::c000:221)
@@ -180,14 +129,14 @@ out=$(q "$name" PTR)
 check_nomatch "2001:db8:122:344:1::c000:221 (outside the /96): no CNAME" \
     ' CNAME ' "$(answer_rrs "$out")"
 check_true "2001:db8:122:344:1::c000:221: forwarded (passed)" \
-    logged "$name" PTR "passed [A-Z]+ $UP\$"
+    proxy_logged "$name" PTR "passed [A-Z]+ $UP\$"
 
 # in-addr.arpa PTR queries are plain forwarding (RFC 6147 5.3.3).
 out=$(q -x 192.0.2.33)
 check_eq "PTR 33.2.0.192.in-addr.arpa: passed through unchanged" \
     "NOERROR $PTR33" "$(status_of "$out") $(answer_rrs "$out")"
 check_true "PTR 33.2.0.192.in-addr.arpa: logged as passed" \
-    logged 33.2.0.192.in-addr.arpa. PTR "passed NOERROR $UP\$"
+    proxy_logged 33.2.0.192.in-addr.arpa. PTR "passed NOERROR $UP\$"
 out=$(q -x 192.0.2.34)
 check_eq "PTR 34.2.0.192.in-addr.arpa: NXDOMAIN passed through with its SOA" \
     "NXDOMAIN|$SOA_REV" "$(status_of "$out")|$(answer_rrs "$out")$(authority_rrs "$out")"
@@ -200,13 +149,13 @@ check_eq "PTR 34.2.0.192.in-addr.arpa: NXDOMAIN passed through with its SOA" \
 # and suffix are not zero), and the /96 is the one that made it.
 # ====================================================================
 
-proxy_conf "prefix 2001:db8::/32
+proxy_conf "$UNBOUND_PORT" "prefix 2001:db8::/32
 prefix 2001:db8:122:344::/96"
 out=$(q a-only.t.example AAAA)
 check_eq "overlapping /32 + /96: a-only synthesized with both" \
     "2001:db8:122:344::c000:221
 2001:db8:c000:221::" \
-    "$(answer_rrs "$out" | awk '$3 == "AAAA" { print $4 }' | sort)"
+    "$(aaaa_of "$out" | sort)"
 for a in 2001:db8:c000:221:: 2001:db8:122:344::c000:221; do
 	name=$(rev6 "$a")
 	out=$(q "$name" PTR)
@@ -223,7 +172,7 @@ P96=2001:db8:122:344::/96
 N33=$(rev6 2001:db8:122:344::c000:221)
 N34=$(rev6 2001:db8:122:344::c000:222)
 
-proxy_conf "prefix $P96
+proxy_conf "$UNBOUND_PORT" "prefix $P96
 reverse-ttl 3000"
 out=$(q "$N33" PTR)
 check_eq "reverse-ttl 3000, PTR exists: CNAME TTL 3000, PTR TTL unchanged" \
@@ -232,7 +181,7 @@ out=$(q "$N34" PTR)
 check_eq "reverse-ttl 3000, NXDOMAIN: CNAME TTL min(3000, SOA 1200) = 1200" \
     "NXDOMAIN 1200" "$(status_of "$out") $(ttls_of "$out")"
 
-proxy_conf "prefix $P96
+proxy_conf "$UNBOUND_PORT" "prefix $P96
 reverse-ttl 77"
 out=$(q "$N33" PTR)
 check_eq "reverse-ttl 77, PTR exists: CNAME TTL 77" \

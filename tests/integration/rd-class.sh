@@ -19,18 +19,12 @@
 need_tool dig
 
 NSP=2001:db8:64::/96
-SOA="t.example. 1200 IN SOA ns.t.example. hostmaster.t.example. 1 3600 900 604800 1200"
+PROXY_CONF_BASE="prefix $NSP"
 
 rules=$TEST_TMP/rules
-cat >"$rules" <<EOF
-match x.t.example. AAAA
-  flags aa ra
-  authority $SOA
-end
-match x.t.example. A
-  flags aa ra
-  answer x.t.example. 300 IN A 192.0.2.33
-end
+{
+	fakeup_a_only x.t.example. 192.0.2.33 "aa ra"
+	cat <<EOF
 match ch.t.example. AAAA
   rcode REFUSED
 end
@@ -39,50 +33,16 @@ match ch.t.example. A
 end
 match hs.t.example. AAAA
   flags aa ra
-  authority $SOA
+  authority $SOA_NEG_RR
 end
 match hs.t.example. A
   answer hs.t.example. 300 IN A 192.0.2.35
 end
 EOF
-
-_nconf=0
-# proxy_conf LINES: restart the proxy with a config file of LINES, the NSP
-# and fakeup as the forwarder.
-proxy_conf() {
-	local f
-	stop_proxy
-	_nconf=$((_nconf + 1))
-	f=$TEST_TMP/proxy-$_nconf.conf
-	printf 'forwarder 127.0.0.1 port %s\nprefix %s\n%s\n' \
-	    "$FAKEUP_PORT" "$NSP" "$1" >"$f"
-	start_proxy -v -f "$f"
-}
-
-# nlegs NAME TYPE: queries fakeup has seen for NAME.t.example and TYPE.
-nlegs() {
-	fakeup_count "qname=$1\\.t\\.example\\. qtype=$2 "
-}
-
-# ask NAME TYPE DIGARGS...: query NAME.t.example TYPE with DIGARGS; sets
-# out, alegs/aaaalegs (legs caused) and aleg/aaaaleg (last log lines).
-ask() {
-	local name=$1 type=$2 a0 q0
-	shift 2
-	a0=$(nlegs "$name" A)
-	q0=$(nlegs "$name" AAAA)
-	# -t/-q: with -c, dig would take a positional type for a name.
-	out=$(q "$@" -t "$type" -q "$name.t.example")
-	alegs=$(( $(nlegs "$name" A) - a0 ))
-	aaaalegs=$(( $(nlegs "$name" AAAA) - q0 ))
-	aleg=$(grep -E "qname=$name\\.t\\.example\\. qtype=A " "$FAKEUP_LOG" |
-	    tail -n 1)
-	aaaaleg=$(grep -E "qname=$name\\.t\\.example\\. qtype=AAAA " \
-	    "$FAKEUP_LOG" | tail -n 1)
-}
+} >"$rules"
 
 SYN="x.t.example. 300 AAAA 2001:db8:64::c000:221"
-NODATA="NOERROR 0 t.example. 1200 SOA ns.t.example. hostmaster.t.example. 1 3600 900 604800 1200"
+NODATA="NOERROR 0 $SOA_NEG"
 
 start_fakeup "$rules"
 
@@ -90,16 +50,16 @@ start_fakeup "$rules"
 # RD (recursive-only yes, the default).
 # ====================================================================
 
-proxy_conf ""
+proxy_conf "$FAKEUP_PORT"
 
 # Control: RD=1 is synthesized, the A leg has RD=1.
-ask x AAAA
+q_legs x.t.example AAAA
 check_eq "RD=1: synthesized" "NOERROR $SYN" \
     "$(status_of "$out") $(answer_rrs "$out")"
 check_true "RD=1: reply has RD" has_flag rd "$out"
 check_match "RD=1: the A leg has rd=1" ' rd=1 ' "$aleg"
 
-ask x AAAA +norec
+q_legs x.t.example AAAA +norec
 check_eq "RD=0: not synthesized, the upstream NODATA (recursive-only yes)" \
     "$NODATA" \
     "$(status_of "$out") $(ancount_of "$out") $(authority_rrs "$out")"
@@ -110,7 +70,7 @@ check_true "RD=0: logged as passed" wait_for_grep "$PROXY_LOG" \
     '^127\.0\.0\.1@[0-9]+ x\.t\.example\. AAAA passed NOERROR' 2
 
 # Other types with RD=0: forwarded with rd=0 too.
-ask x A +norec
+q_legs x.t.example A +norec
 check_eq "RD=0, A query: upstream answer, rd=0 upstream" \
     "NOERROR x.t.example. 300 A 192.0.2.33|1" \
     "$(status_of "$out") $(answer_rrs "$out")|$(grep -c ' rd=0 ' <<<"$aleg")"
@@ -119,9 +79,9 @@ check_eq "RD=0, A query: upstream answer, rd=0 upstream" \
 # recursive-only no: RD=0 queries get DNS64 too.
 # ====================================================================
 
-proxy_conf "recursive-only no"
+proxy_conf "$FAKEUP_PORT" "recursive-only no"
 
-ask x AAAA +norec
+q_legs x.t.example AAAA +norec
 check_eq "recursive-only no, RD=0: synthesized" "NOERROR $SYN" \
     "$(status_of "$out") $(answer_rrs "$out")"
 check_eq "recursive-only no, RD=0: one A leg" 1 "$alegs"
@@ -133,11 +93,11 @@ check_false "recursive-only no: reply has RD=0" has_flag rd "$out"
 # Classes other than IN: no DNS64 (RFC 6147 5.1, 6147-03).
 # ====================================================================
 
-proxy_conf ""
+proxy_conf "$FAKEUP_PORT"
 
 # CH: fakeup answers the AAAA with REFUSED; as IN that would be an error
 # to synthesize over (synthesize-on-error yes).
-ask ch AAAA -c CH
+q_legs ch.t.example AAAA -c CH
 check_eq "class CH AAAA: the upstream REFUSED passed through (RFC 6147 5.1)" \
     "REFUSED 0" "$(status_of "$out") $(ancount_of "$out")"
 check_eq "class CH AAAA: forwarded once, no A leg (6147-03)" "1 0" \
@@ -146,13 +106,13 @@ check_match "class CH AAAA: question echoed with class CH" \
     '^;ch\.t\.example\.[[:space:]]+CH[[:space:]]+AAAA$' "$out"
 
 # Control: the same name in class IN is synthesized over the REFUSED.
-ask ch AAAA
+q_legs ch.t.example AAAA
 check_eq "control: class IN AAAA ch -> synthesized over the REFUSED" \
     "NOERROR ch.t.example. 300 AAAA 2001:db8:64::c000:222" \
     "$(status_of "$out") $(answer_rrs "$out")"
 
 # HS: fakeup answers NODATA; as IN that would be synthesized.
-ask hs AAAA -c HS
+q_legs hs.t.example AAAA -c HS
 check_eq "class HS AAAA: the upstream NODATA passed through (RFC 6147 5.1)" \
     "NOERROR 0" "$(status_of "$out") $(ancount_of "$out")"
 check_eq "class HS AAAA: forwarded once, no A leg (6147-03)" "1 0" \
@@ -162,15 +122,15 @@ check_match "class HS AAAA: question echoed with class HS" \
 check_nomatch "class HS AAAA: nothing synthesized" 'c000:223' "$out"
 
 # QCLASS ANY (255) is not IN either.
-ask hs AAAA -c ANY
+q_legs hs.t.example AAAA -c ANY
 check_eq "class ANY AAAA: upstream NODATA passed through, forwarded once, no A leg" \
     "NOERROR 0 1 0" \
     "$(status_of "$out") $(ancount_of "$out") $aaaalegs $alegs"
 
 # Even with recursive-only no and break-dnssec yes, class CH stays plain.
-proxy_conf "recursive-only no
+proxy_conf "$FAKEUP_PORT" "recursive-only no
 break-dnssec yes"
-ask hs AAAA -c CH +norec
+q_legs hs.t.example AAAA -c CH +norec
 check_eq "class CH, RD=0, recursive-only no: still no DNS64, no A leg" \
     "NOERROR 0 1 0" \
     "$(status_of "$out") $(ancount_of "$out") $aaaalegs $alegs"

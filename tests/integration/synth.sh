@@ -15,21 +15,10 @@ need_tool dig
 
 PFX=2001:db8:64::/96
 
-# The negative answers' SOA as unbound serves it (RFC 2308: TTL 1200).
-SOA_NEG="t.example. 1200 SOA ns.t.example. hostmaster.t.example."
-SOA_NEG="$SOA_NEG 1 3600 900 604800 1200"
-
 # proxy_line QNAME TYPE: the proxy's -v log lines for QNAME (lower case,
 # absolute) and TYPE.
 proxy_line() {
 	grep -E "^127\\.0\\.0\\.1@[0-9]+ ${1//./\\.} $2 " "$PROXY_LOG"
-}
-
-# all_rrs OUTPUT: the RRs of the answer, authority and additional sections.
-all_rrs() {
-	answer_rrs "$1"
-	authority_rrs "$1"
-	additional_rrs "$1"
 }
 
 # same_as_unbound DESC ARGS...: the proxy's answer to "ARGS" equals
@@ -255,11 +244,6 @@ end
 EOF
 start_fakeup "$rules"
 start_proxy -v -f /dev/null -u "127.0.0.1@$FAKEUP_PORT" -p "$PFX"
-
-# fakeup_legs NAME TYPE: queries for NAME/TYPE that reached fakeup.
-fakeup_legs() {
-	fakeup_count "qname=${1//./\\.} qtype=$2 "
-}
 
 out=$(q both.f.test AAAA)
 check_eq "fakeup both: the real AAAA only (5.1.1)" \

@@ -9,30 +9,8 @@
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/integration/lib.sh"
 
-DNSQ=$top_builddir/tests/dnsq
-[ -x "$DNSQ" ] || bail "$DNSQ not built (make check builds it)"
+need_dnsq
 PREFIX=2001:db8:64::
-
-# dq ARGS...: tests/dnsq at the last proxy (127.0.0.1 unless ARGS has -s).
-dq() {
-	"$DNSQ" -s 127.0.0.1 -p "$PROXY_PORT" "$@"
-}
-
-# fld KEY TEXT: value of KEY=... in the first reply line of dnsq output.
-fld() {
-	printf '%s\n' "$2" | grep -m 1 '^id=' | tr ' ' '\n' |
-	    sed -n "s/^$1=//p" | head -n 1
-}
-
-# ans TEXT: the answer= field of the first reply line.
-ans() {
-	printf '%s\n' "$1" | grep -m 1 '^id=' | sed -n 's/.* answer=//p'
-}
-
-# nrep TEXT: number of reply lines.
-nrep() {
-	printf '%s\n' "$1" | grep -c '^id='
-}
 
 # ids TEXT: reply IDs in arrival order, space separated.
 ids() {
@@ -132,13 +110,13 @@ check_eq "RFC 7766 5: TCP flags = UDP flags" "$(flags_of "$udp")" \
     "$(flags_of "$tcp")"
 out=$(dq -t A-OnLy.T.Example/A/id=9)
 check_eq "dnsq -t: ID and question case echoed over TCP" \
-    "9 A-OnLy.T.Example." "$(fld id "$out") $(fld qname "$out")"
+    "9 A-OnLy.T.Example." "$(dq_field id "$out") $(dq_field qname "$out")"
 check_eq "dnsq -t: passthrough answer" "a-only.t.example. 300 a 192.0.2.33" \
-    "$(ans "$out" | tr 'A-Z' 'a-z')"
+    "$(dq_answer "$out" | tr 'A-Z' 'a-z')"
 if have_ipv6; then
 	out=$(dq -t -s ::1 a-only.t.example/AAAA)
 	check_eq "TCP over ::1: synthesized AAAA" \
-	    "a-only.t.example. 300 AAAA ${PREFIX}c000:221" "$(ans "$out")"
+	    "a-only.t.example. 300 AAAA ${PREFIX}c000:221" "$(dq_answer "$out")"
 else
 	skip_check "TCP over ::1" "no IPv6 loopback"
 fi
@@ -158,7 +136,8 @@ done
 out=$(dq -t "${qs[@]}")
 rc=$?
 check_eq "RFC 7766 6.2.1: 10 pipelined queries: exit 0" 0 "$rc"
-check_eq "RFC 7766 6.2.1: 10 pipelined queries: 10 replies" 10 "$(nrep "$out")"
+check_eq "RFC 7766 6.2.1: 10 pipelined queries: 10 replies" 10 \
+    "$(dq_count "$out")"
 check_eq "RFC 7766 6.2.1: each ID answered with its own question" \
     "${exp%$'\n'}" "$(id_qname "$out")"
 check_nomatch "RFC 7766 6.2.1: connection not closed" '^closed' "$out"
@@ -176,7 +155,7 @@ out=$(dq -t -S -d 200 a-only.t.example/AAAA/id=21 both.t.example/AAAA/id=22)
 t1=$(now_ms)
 check_eq "RFC 7766 8: split messages: 2 replies" "21 22" "$(ids "$out")"
 check_eq "RFC 7766 8: split message: synthesized answer" \
-    "a-only.t.example. 300 AAAA ${PREFIX}c000:221" "$(ans "$out")"
+    "a-only.t.example. 300 AAAA ${PREFIX}c000:221" "$(dq_answer "$out")"
 check_match "RFC 7766 8: second split message: real AAAA" \
     '^id=22 .* answer=both\.t\.example\. 3600 AAAA 2001:db8::2$' "$out"
 check_range "RFC 7766 8: the pieces really were 200 ms apart (>= 1.2 s)" \
@@ -224,7 +203,7 @@ out=$(dq -t -T 4000 p1.x.test/A/id=41 p2.x.test/A/id=42 p3.x.test/A/id=43 \
     p4.x.test/A/id=44)
 t1=$(now_ms)
 check_eq "RFC 7766 6.2.1.1: 4 pipelined slow queries: 4 replies" 4 \
-    "$(nrep "$out")"
+    "$(dq_count "$out")"
 # One after the other would take 2000 ms.
 check_range "RFC 7766 6.2.1.1: processed concurrently (4 x 500 ms in < 1.4 s)" \
     400 1400 $((t1 - t0))
@@ -238,15 +217,15 @@ wait "$c1"
 wait "$c2"
 o1=$(cat "$TEST_TMP/c1.out")
 o2=$(cat "$TEST_TMP/c2.out")
-check_eq "RFC 7766 5: connection 1: exactly one reply" 1 "$(nrep "$o1")"
+check_eq "RFC 7766 5: connection 1: exactly one reply" 1 "$(dq_count "$o1")"
 check_eq "RFC 7766 5: connection 1 gets its own answer" \
     "7 slow-a.x.test. slow-a.x.test. 60 A 192.0.2.10" \
-    "$(fld id "$o1") $(fld qname "$o1") $(ans "$o1")"
+    "$(dq_field id "$o1") $(dq_field qname "$o1") $(dq_answer "$o1")"
 check_eq "RFC 7766 5: connection 2 (same ID): exactly one reply" 1 \
-    "$(nrep "$o2")"
+    "$(dq_count "$o2")"
 check_eq "RFC 7766 5: connection 2 gets its own answer" \
     "7 slow-b.x.test. slow-b.x.test. 60 A 192.0.2.11" \
-    "$(fld id "$o2") $(fld qname "$o2") $(ans "$o2")"
+    "$(dq_field id "$o2") $(dq_field qname "$o2") $(dq_answer "$o2")"
 
 # ------------------- RFC 7766 6.2.4: the client leaves with answers pending
 dq -t -c p5.x.test/A p6.x.test/A p7.x.test/A p8.x.test/A \
@@ -256,10 +235,10 @@ check_true "RFC 7766 6.2.4: proxy still running after the client left" \
     kill -0 "$PF_PID"
 out=$(dq -t fast.x.test/A/id=51)
 check_eq "RFC 7766 6.2.4: a new TCP connection is served" \
-    "fast.x.test. 60 A 192.0.2.2" "$(ans "$out")"
+    "fast.x.test. 60 A 192.0.2.2" "$(dq_answer "$out")"
 out=$(dq fast.x.test/A/id=52)
 check_eq "RFC 7766 6.2.4: UDP still served" "fast.x.test. 60 A 192.0.2.2" \
-    "$(ans "$out")"
+    "$(dq_answer "$out")"
 check_nomatch "RFC 7766 6.2.4: nothing alarming logged" \
     'fatal|abort|assert|segmentation|double free|corrupt' \
     "$(tr 'A-Z' 'a-z' <"$PF_LOG")"
@@ -291,18 +270,18 @@ sleep 0.3	# let the proxy accept both
 out=$(dq -t -T 2000 fast.x.test/A/id=71)
 rc=$?
 check_eq "RFC 7766 6.2.2: 3rd connection with 2 open: no reply" 0 \
-    "$(nrep "$out")"
+    "$(dq_count "$out")"
 check_match "RFC 7766 6.2.2: 3rd connection is closed by the proxy" \
     '^closed$' "$out"
 check_eq "RFC 7766 6.2.2: 3rd connection: dnsq exit 1" 1 "$rc"
 out=$(dq fast.x.test/A/id=72)
 check_eq "RFC 7766 6.2.2: UDP clients unaffected" "fast.x.test. 60 A 192.0.2.2" \
-    "$(ans "$out")"
+    "$(dq_answer "$out")"
 exec {h1}>&-
 sleep 0.3	# let the proxy see the close
 out=$(dq -t fast.x.test/A/id=73)
 check_eq "RFC 7766 6.2.2: after one closes, a new connection is served" \
-    "73 fast.x.test. 60 A 192.0.2.2" "$(fld id "$out") $(ans "$out")"
+    "73 fast.x.test. 60 A 192.0.2.2" "$(dq_field id "$out") $(dq_answer "$out")"
 exec {h2}>&-
 
 check_true "proxy PU still running" kill -0 "$PU_PID"

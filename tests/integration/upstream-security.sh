@@ -8,30 +8,8 @@
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/integration/lib.sh"
 
-DNSQ=$top_builddir/tests/dnsq
-[ -x "$DNSQ" ] || bail "$DNSQ not built (make check builds it)"
+need_dnsq
 PREFIX=2001:db8:64::
-
-# dq ARGS...: tests/dnsq at the last proxy, 127.0.0.1.
-dq() {
-	"$DNSQ" -s 127.0.0.1 -p "$PROXY_PORT" "$@"
-}
-
-# fld KEY TEXT: value of KEY=... in the first reply line of dnsq output.
-fld() {
-	printf '%s\n' "$2" | grep -m 1 '^id=' | tr ' ' '\n' |
-	    sed -n "s/^$1=//p" | head -n 1
-}
-
-# ans TEXT: the answer= field of the first reply line.
-ans() {
-	printf '%s\n' "$1" | grep -m 1 '^id=' | sed -n 's/.* answer=//p'
-}
-
-# nrep TEXT: number of reply lines.
-nrep() {
-	printf '%s\n' "$1" | grep -c '^id='
-}
 
 # fu_field N REGEX [LOG]: field N (space separated) of the fakeup log lines
 # matching REGEX; field 3 is the source port, field 4 "id=ID".
@@ -130,7 +108,7 @@ for kind in id qname qtype port; do
 	exp="f$kind.s.test. 60 A 192.0.2.$((60 + ${#kind}))"
 	out=$(dq "f$kind.s.test/A")
 	check_eq "RFC 5452 9.1: forged reply (wrong $kind) first: genuine answer" \
-	    "NOERROR $exp" "$(fld rcode "$out") $(ans "$out")"
+	    "NOERROR $exp" "$(dq_field rcode "$out") $(dq_answer "$out")"
 	check_nomatch "RFC 5452 9.1: wrong $kind: forged data never reaches the client" \
 	    "$FORGED" "$out"
 	check_eq "RFC 5452 9.1: wrong $kind: one upstream query (no retry needed)" \
@@ -138,13 +116,14 @@ for kind in id qname qtype port; do
 done
 out=$(dq fall.s.test/A)
 check_eq "RFC 5452 9.1: all four forgeries first: genuine answer" \
-    "NOERROR fall.s.test. 60 A 192.0.2.70" "$(fld rcode "$out") $(ans "$out")"
+    "NOERROR fall.s.test. 60 A 192.0.2.70" \
+    "$(dq_field rcode "$out") $(dq_answer "$out")"
 check_nomatch "RFC 5452 9.1: all four forgeries: none reaches the client" \
     "$FORGED" "$out"
 out=$(dq f6.s.test/AAAA)
 check_eq "RFC 5452 9.1: forged AAAA and A legs: synthesized from the genuine A" \
     "NOERROR f6.s.test. 60 AAAA ${PREFIX}c000:247" \
-    "$(fld rcode "$out") $(ans "$out")"
+    "$(dq_field rcode "$out") $(dq_answer "$out")"
 check_nomatch "RFC 5452 9.1: forged legs: no forged data in the answer" \
     "$FORGED" "$out"
 check_eq "RFC 5452 9.1: forged legs: one AAAA and one A query upstream" "1 1" \
@@ -160,7 +139,7 @@ for i in $(seq 1 200); do
 	qs+=("p$i.ports.s.test/TXT")
 done
 out=$(dq -T 5000 "${qs[@]}")
-check_eq "200 distinct queries: 200 replies" 200 "$(nrep "$out")"
+check_eq "200 distinct queries: 200 replies" 200 "$(dq_count "$out")"
 ports=$(fu_field 3 ' qname=p[0-9]+\.ports\.s\.test\. qtype=TXT ')
 check_eq "200 distinct queries: 200 seen upstream" 200 \
     "$(printf '%s\n' "$ports" | grep -c .)"
@@ -223,7 +202,7 @@ done
 t0=$(now_ms)
 out=$(dq -T 5000 "${qs[@]}")
 t1=$(now_ms)
-check_eq "50 concurrent delayed queries: 50 replies" 50 "$(nrep "$out")"
+check_eq "50 concurrent delayed queries: 50 replies" 50 "$(dq_count "$out")"
 # One after the other would take 35 s.
 check_range "50 x 700 ms upstream delay answered together (in flight at once)" \
     650 3000 $((t1 - t0))
@@ -232,7 +211,7 @@ check_range "RFC 5452 9.2: >= 45 distinct source ports in flight at once" \
     sort -u | wc -l)"
 
 # ----------------------- retries: an unreachable forwarder, then the next
-closed=$(random_port) || bail "no free port"
+closed=$(dead_port) || bail "no free port"
 printf 'upstream-timeout 3000\n' >"$TEST_TMP/icmp.conf"
 start_proxy -f "$TEST_TMP/icmp.conf" -u "127.0.0.1@$closed" \
     -u "127.0.0.1@$F1_PORT" -p "$PREFIX/96" -v
@@ -240,7 +219,7 @@ t0=$(now_ms)
 out=$(dq -T 5000 icmp.s.test/A)
 t1=$(now_ms)
 check_eq "closed first forwarder: answer from the second" \
-    "icmp.s.test. 60 A 192.0.2.80" "$(ans "$out")"
+    "icmp.s.test. 60 A 192.0.2.80" "$(dq_answer "$out")"
 check_range "closed first forwarder (ICMP unreachable): answered long before the 3 s timeout" \
     0 1500 $((t1 - t0))
 check_match "log: answered by the second forwarder" \
@@ -250,7 +229,7 @@ t0=$(now_ms)
 out=$(dq -T 5000 icmp.s.test/AAAA)
 t1=$(now_ms)
 check_eq "closed first forwarder, both legs: synthesized" \
-    "icmp.s.test. 60 AAAA ${PREFIX}c000:250" "$(ans "$out")"
+    "icmp.s.test. 60 AAAA ${PREFIX}c000:250" "$(dq_answer "$out")"
 check_range "closed first forwarder, both legs: well before the 3 s timeout" 0 1500 \
     $((t1 - t0))
 
@@ -262,7 +241,8 @@ t0=$(now_ms)
 out=$(dq -T 5000 drop.s.test/A)
 t1=$(now_ms)
 check_eq "dropped by the first forwarder: answer from the second" \
-    "NOERROR drop.s.test. 60 A 192.0.2.99" "$(fld rcode "$out") $(ans "$out")"
+    "NOERROR drop.s.test. 60 A 192.0.2.99" \
+    "$(dq_field rcode "$out") $(dq_answer "$out")"
 check_range "dropped: second forwarder asked after the 300 ms timeout" \
     280 1500 $((t1 - t0))
 check_eq "dropped: each forwarder asked once" "1 1" \
@@ -278,7 +258,7 @@ start_proxy -f "$TEST_TMP/drop.conf" -u "127.0.0.1@$F1_PORT" -v
 t0=$(now_ms)
 out=$(dq -T 5000 drop1.s.test/A)
 t1=$(now_ms)
-check_eq "single silent forwarder: SERVFAIL" SERVFAIL "$(fld rcode "$out")"
+check_eq "single silent forwarder: SERVFAIL" SERVFAIL "$(dq_field rcode "$out")"
 check_range "single silent forwarder: after two 300 ms tries" 550 2000 \
     $((t1 - t0))
 check_eq "single silent forwarder: asked twice" 2 \
