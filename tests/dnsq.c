@@ -368,37 +368,24 @@ rcode_name(unsigned int rcode, char *buf, size_t len)
 static void
 print_flags(const ldns_pkt *pkt)
 {
+	static const struct {
+		bool		(*get)(const ldns_pkt *);
+		const char	*name;
+	} flags[] = {
+		{ ldns_pkt_qr, "qr" }, { ldns_pkt_aa, "aa" },
+		{ ldns_pkt_tc, "tc" }, { ldns_pkt_rd, "rd" },
+		{ ldns_pkt_ra, "ra" }, { ldns_pkt_ad, "ad" },
+		{ ldns_pkt_cd, "cd" }
+	};
 	const char	*sep = "";
+	size_t		 i;
 
 	printf(" flags=");
-	if (ldns_pkt_qr(pkt)) {
-		printf("%sqr", sep);
-		sep = ",";
-	}
-	if (ldns_pkt_aa(pkt)) {
-		printf("%saa", sep);
-		sep = ",";
-	}
-	if (ldns_pkt_tc(pkt)) {
-		printf("%stc", sep);
-		sep = ",";
-	}
-	if (ldns_pkt_rd(pkt)) {
-		printf("%srd", sep);
-		sep = ",";
-	}
-	if (ldns_pkt_ra(pkt)) {
-		printf("%sra", sep);
-		sep = ",";
-	}
-	if (ldns_pkt_ad(pkt)) {
-		printf("%sad", sep);
-		sep = ",";
-	}
-	if (ldns_pkt_cd(pkt)) {
-		printf("%scd", sep);
-		sep = ",";
-	}
+	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		if (flags[i].get(pkt)) {
+			printf("%s%s", sep, flags[i].name);
+			sep = ",";
+		}
 	if (*sep == '\0')
 		printf("-");
 }
