@@ -694,9 +694,9 @@ push_at_qname(struct query *q, ldns_pkt *pkt, ldns_rr_type type, uint32_t ttl,
 	return (0);
 }
 
+/* Send a reply we made ourselves, or SERVFAIL if making it failed. */
 static void
-local_done(struct query *q, ldns_pkt *pkt, int ok, const char *outcome,
-    int synthesized)
+local_done(struct query *q, ldns_pkt *pkt, int ok, int synthesized)
 {
 	if (pkt == NULL || !ok) {
 		ldns_pkt_free(pkt);
@@ -704,7 +704,15 @@ local_done(struct query *q, ldns_pkt *pkt, int ok, const char *outcome,
 		send_error(q, LDNS_RCODE_SERVFAIL, "error");
 		return;
 	}
-	relay(q, pkt, outcome, synthesized);
+	q->w->stats->local++;
+	relay(q, pkt, "local", synthesized);
+}
+
+/* 1 if name is exactly the wire-form name, case-insensitively. */
+static int
+name_is(const ldns_rdf *name, const uint8_t *wire, size_t len)
+{
+	return (ldns_rdf_size(name) == len && dnsmsg_name_in(name, wire, len));
 }
 
 static int
@@ -736,31 +744,26 @@ ipv4only(struct query *q)
 	if (q->qclass != LDNS_RR_CLASS_IN)
 		return (0);
 	if (q->qtype == LDNS_RR_TYPE_PTR &&
-	    (dnsmsg_name_in(q->qname, ipv4only_rev170,
-	    sizeof(ipv4only_rev170)) || dnsmsg_name_in(q->qname,
-	    ipv4only_rev171, sizeof(ipv4only_rev171))) &&
-	    (ldns_rdf_size(q->qname) == sizeof(ipv4only_rev170) ||
-	    ldns_rdf_size(q->qname) == sizeof(ipv4only_rev171))) {
+	    (name_is(q->qname, ipv4only_rev170, sizeof(ipv4only_rev170)) ||
+	    name_is(q->qname, ipv4only_rev171, sizeof(ipv4only_rev171)))) {
 		pkt = local_pkt(LDNS_RCODE_NOERROR);
 		ok = pkt != NULL && (rd = ldns_dname_new_frm_str(
 		    "ipv4only.arpa.")) != NULL && push_at_qname(q, pkt,
 		    LDNS_RR_TYPE_PTR, IPV4ONLY_TTL, rd) == 0;
-		q->w->stats->local++;
-		local_done(q, pkt, ok, "local", 0);
+		local_done(q, pkt, ok, 0);
 		return (1);
 	}
 	if (!dnsmsg_name_in(q->qname, ipv4only_name, sizeof(ipv4only_name)))
 		return (0);
 	/* RFC 8880 7.1: the zone holds nothing else. */
-	if (ldns_rdf_size(q->qname) != sizeof(ipv4only_name)) {
+	if (!name_is(q->qname, ipv4only_name, sizeof(ipv4only_name))) {
 		pkt = local_pkt(LDNS_RCODE_NXDOMAIN);
 		ok = pkt != NULL && ipv4only_soa(pkt) == 0;
-		q->w->stats->local++;
-		local_done(q, pkt, ok, "local", 0);
+		local_done(q, pkt, ok, 0);
 		return (1);
 	}
 	if ((pkt = local_pkt(LDNS_RCODE_NOERROR)) == NULL) {
-		local_done(q, NULL, 0, "local", 0);
+		local_done(q, NULL, 0, 0);
 		return (1);
 	}
 	for (i = 0; i < 2 && ok; i++) {
@@ -786,8 +789,7 @@ ipv4only(struct query *q)
 	}
 	if (ok && ldns_pkt_ancount(pkt) == 0)
 		ok = ipv4only_soa(pkt) == 0;
-	q->w->stats->local++;
-	local_done(q, pkt, ok, "local", synth);
+	local_done(q, pkt, ok, synth);
 	return (1);
 }
 
@@ -836,13 +838,12 @@ ptr_start(struct query *q)
 		}
 		ldns_rdf_deep_free(rev);
 		ldns_rdf_deep_free(zone);
-		q->w->stats->local++;
-		local_done(q, pkt, ok, "local", 0);
+		local_done(q, pkt, ok, 0);
 		return (1);
 	}
 	(void)dns64_extract(&cp->pfx, addr, v4);
 	if ((q->target = dns64_inaddr_name(v4)) == NULL) {
-		local_done(q, NULL, 0, "error", 0);
+		local_done(q, NULL, 0, 0);
 		return (1);
 	}
 	/* RFC 8880 7.2: the ipv4only.arpa addresses map back locally. */
@@ -854,8 +855,7 @@ ptr_start(struct query *q)
 		    rev) == 0 && push_str(pkt, LDNS_SECTION_ANSWER,
 		    "%u.0.0.192.in-addr.arpa. %d IN PTR ipv4only.arpa.",
 		    v4[3], IPV4ONLY_TTL) == 0;
-		q->w->stats->local++;
-		local_done(q, pkt, ok, "local", 1);
+		local_done(q, pkt, ok, 1);
 		return (1);
 	}
 	ask(q, Q_PTR, q->target, LDNS_RR_TYPE_PTR);
