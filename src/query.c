@@ -793,6 +793,27 @@ ipv4only(struct query *q)
 	return (1);
 }
 
+/* The SOA of a prefix's reverse zone, for our negative answers in it. */
+static int
+prefix_soa(struct query *q, ldns_pkt *pkt, const struct dns64_prefix *pfx)
+{
+	ldns_rdf	*rev, *zone = NULL;
+	char		*z = NULL;
+	uint32_t	 ttl = q->w->conf->reverse_ttl;
+	int		 rv = -1;
+
+	/* RFC 6052 lengths are whole nibbles: the zone is a name. */
+	if ((rev = dns64_ip6arpa_name(pfx->addr)) != NULL &&
+	    (zone = ldns_dname_clone_from(rev, 32 - pfx->plen / 4)) != NULL &&
+	    (z = ldns_rdf2str(zone)) != NULL)
+		rv = push_str(pkt, LDNS_SECTION_AUTHORITY, "%s %u IN SOA %s "
+		    "nobody.invalid. 0 28800 7200 604800 %u", z, ttl, z, ttl);
+	free(z);
+	ldns_rdf_deep_free(zone);
+	ldns_rdf_deep_free(rev);
+	return (rv);
+}
+
 /*
  * RFC 6147 5.3.1, second option: a PTR query for an address inside one of
  * our prefixes gets a CNAME to the in-addr.arpa name of the IPv4 address,
@@ -805,7 +826,7 @@ ptr_start(struct query *q)
 {
 	const struct conf_prefix	*cp, *p;
 	ldns_pkt			*pkt;
-	ldns_rdf			*rev, *zone;
+	ldns_rdf			*rev;
 	uint8_t				 addr[16], v4[4];
 	int				 n, ok;
 
@@ -823,21 +844,7 @@ ptr_start(struct query *q)
 	if (n < 32) {
 		/* NODATA, with the SOA of the prefix's reverse zone. */
 		pkt = local_pkt(LDNS_RCODE_NOERROR);
-		rev = dns64_ip6arpa_name(cp->pfx.addr);
-		zone = rev ? ldns_dname_clone_from(rev, 32 - cp->pfx.plen / 4) :
-		    NULL;
-		ok = pkt != NULL && zone != NULL;
-		if (ok) {
-			char	*z = ldns_rdf2str(zone);
-
-			ok = z != NULL && push_str(pkt, LDNS_SECTION_AUTHORITY,
-			    "%s %u IN SOA %s nobody.invalid. 0 28800 7200 "
-			    "604800 %u", z, q->w->conf->reverse_ttl, z,
-			    q->w->conf->reverse_ttl) == 0;
-			free(z);
-		}
-		ldns_rdf_deep_free(rev);
-		ldns_rdf_deep_free(zone);
+		ok = pkt != NULL && prefix_soa(q, pkt, &cp->pfx) == 0;
 		local_done(q, pkt, ok, 0);
 		return (1);
 	}
