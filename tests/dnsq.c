@@ -3,8 +3,8 @@
 /*
  * dnsq - a small DNS test client for the transport integration tests.
  *
- *	dnsq -s ADDR -p PORT [-t] [-T TIMEOUT_MS] [-d DELAY_MS] [-c] [-S] [-v]
- *	    QUERY...
+ *	dnsq -s ADDR -p PORT [-b ADDR] [-t] [-T TIMEOUT_MS] [-d DELAY_MS] [-c]
+ *	    [-S] [-v] QUERY...
  *
  * QUERY is NAME/TYPE[/OPTS], OPTS a comma separated list of
  *	rd, nord		RD flag (default on)
@@ -15,6 +15,9 @@
  *	ednsver=N		EDNS version
  *	opt=CODE		add an empty EDNS option CODE (repeatable)
  * or raw:HEX, bytes sent exactly as given.  Messages are built with ldns.
+ *
+ * -b ADDR binds the socket (UDP and TCP) to the local address ADDR, of the
+ * server's family, before anything is sent: the query's source address.
  *
  * UDP (default): every query leaves from one unconnected socket; replies are
  * collected until each query has one or TIMEOUT_MS (default 2000) passed.
@@ -36,8 +39,9 @@
  * reply ldns cannot parse gives "id=N unparsable size=BYTES"), then
  * "timeout id=N" for each query without a reply and "closed" when the TCP
  * peer closed the connection.  -v also prints each reply with
- * ldns_pkt2str.  Exit 0 if every query got a reply, 1 if not (or on a
- * network error), 2 on usage errors.
+ * ldns_pkt2str after its line, unexpected-source datagrams included.  Exit
+ * 0 if every query got a reply, 1 if not (or on a network error), 2 on
+ * usage errors.
  */
 
 #include <sys/types.h>
@@ -80,6 +84,7 @@ struct dq_query {
 struct dq_opts {
 	const char		*server;
 	const char		*port;
+	const char		*bind;		/* -b, or NULL */
 	bool			 tcp;
 	bool			 close_early;
 	bool			 split;
@@ -88,6 +93,8 @@ struct dq_opts {
 	long			 delay_ms;
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
+	struct sockaddr_storage	 bss;		/* -b */
+	socklen_t		 bsslen;
 };
 
 static void	usage(void);
@@ -96,6 +103,7 @@ static int	parse_hex(const char *, struct dq_query *);
 static int	apply_opt(ldns_pkt *, char *, bool *, ldns_edns_option_list *);
 static int	build_query(const char *, struct dq_query *);
 static int	resolve(struct dq_opts *);
+static int	open_socket(const struct dq_opts *, int);
 static long	now_ms(void);
 static void	sleep_ms(long);
 static const char *
@@ -103,6 +111,8 @@ static const char *
 static void	print_flags(const ldns_pkt *);
 static void	print_ede(ldns_pkt *);
 static void	print_rr(const ldns_rr *);
+static void	print_pkt_str(const ldns_pkt *);
+static void	print_wire_str(const uint8_t *, size_t);
 static int	print_reply(const uint8_t *, size_t, bool);
 static int	match_reply(struct dq_query *, size_t, const uint8_t *, size_t,
 		    bool);
@@ -115,8 +125,8 @@ static int	run_tcp(struct dq_opts *, struct dq_query *, size_t);
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: dnsq -s addr -p port [-t] [-T timeout_ms] "
-	    "[-d delay_ms] [-c] [-S] [-v]\n"
+	fprintf(stderr, "usage: dnsq -s addr -p port [-b addr] [-t] "
+	    "[-T timeout_ms] [-d delay_ms] [-c] [-S] [-v]\n"
 	    "            name/type[/opts] | raw:hex ...\n"
 	    "opts: rd nord cd do noedns bufsize=N id=N ednsver=N opt=CODE\n");
 	exit(DQ_EXIT_USAGE);
@@ -322,7 +332,40 @@ resolve(struct dq_opts *o)
 	memcpy(&o->ss, res->ai_addr, res->ai_addrlen);
 	o->sslen = res->ai_addrlen;
 	freeaddrinfo(res);
+	if (o->bind == NULL)
+		return (0);
+	/* -b: a local address of the server's family, any port. */
+	hints.ai_family = o->ss.ss_family;
+	hints.ai_flags |= AI_PASSIVE;
+	if ((error = getaddrinfo(o->bind, "0", &hints, &res)) != 0) {
+		fprintf(stderr, "dnsq: -b %s: %s\n", o->bind,
+		    gai_strerror(error));
+		return (-1);
+	}
+	memcpy(&o->bss, res->ai_addr, res->ai_addrlen);
+	o->bsslen = res->ai_addrlen;
+	freeaddrinfo(res);
 	return (0);
+}
+
+/* A socket for the server's family, bound to the -b address if any. */
+static int
+open_socket(const struct dq_opts *o, int type)
+{
+	int	 fd;
+
+	if ((fd = socket(o->ss.ss_family, type, 0)) == -1) {
+		perror("dnsq: socket");
+		return (-1);
+	}
+	if (o->bind != NULL &&
+	    bind(fd, (const struct sockaddr *)&o->bss, o->bsslen) == -1) {
+		fprintf(stderr, "dnsq: bind %s: %s\n", o->bind,
+		    strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	return (fd);
 }
 
 static long
@@ -445,6 +488,30 @@ print_rr(const ldns_rr *rr)
 	}
 }
 
+/* -v: the ldns rendering of a message. */
+static void
+print_pkt_str(const ldns_pkt *pkt)
+{
+	char	*s;
+
+	if ((s = ldns_pkt2str(pkt)) != NULL)
+		printf("%s", s);
+	free(s);
+}
+
+/* -v for a datagram that is not a reply line: nothing if unparsable. */
+static void
+print_wire_str(const uint8_t *wire, size_t len)
+{
+	ldns_pkt	*pkt = NULL;
+
+	if (len < LDNS_HEADER_SIZE ||
+	    ldns_wire2pkt(&pkt, wire, len) != LDNS_STATUS_OK)
+		return;
+	print_pkt_str(pkt);
+	ldns_pkt_free(pkt);
+}
+
 /* One output line for a reply; returns its ID, -1 if it has none. */
 static int
 print_reply(const uint8_t *wire, size_t len, bool verbose)
@@ -507,11 +574,8 @@ print_reply(const uint8_t *wire, size_t len, bool verbose)
 	if (ldns_rr_list_rr_count(an) == 0)
 		printf("-");
 	printf("\n");
-	if (verbose) {
-		if ((s = ldns_pkt2str(pkt)) != NULL)
-			printf("%s", s);
-		free(s);
-	}
+	if (verbose)
+		print_pkt_str(pkt);
 	fflush(stdout);
 	ldns_pkt_free(pkt);
 	return (id);
@@ -572,10 +636,8 @@ run_udp(struct dq_opts *o, struct dq_query *qs, size_t nq)
 	ssize_t			 n;
 	int			 fd;
 
-	if ((fd = socket(o->ss.ss_family, SOCK_DGRAM, 0)) == -1) {
-		perror("dnsq: socket");
+	if ((fd = open_socket(o, SOCK_DGRAM)) == -1)
 		return (-1);
-	}
 	for (i = 0; i < nq; i++) {
 		if (i > 0)
 			sleep_ms(o->delay_ms);
@@ -613,6 +675,8 @@ run_udp(struct dq_opts *o, struct dq_query *qs, size_t nq)
 			}
 			printf("unexpected-source from=%s@%s id=%d\n", host,
 			    serv, n >= 2 ? ldns_read_uint16(buf) : -1);
+			if (o->verbose)
+				print_wire_str(buf, (size_t)n);
 			fflush(stdout);
 			continue;
 		}
@@ -653,10 +717,8 @@ run_tcp(struct dq_opts *o, struct dq_query *qs, size_t nq)
 	int		 fd, rc = -1;
 	bool		 closed = false, batch;
 
-	if ((fd = socket(o->ss.ss_family, SOCK_STREAM, 0)) == -1) {
-		perror("dnsq: socket");
+	if ((fd = open_socket(o, SOCK_STREAM)) == -1)
 		return (-1);
-	}
 	if (connect(fd, (struct sockaddr *)&o->ss, o->sslen) == -1) {
 		fprintf(stderr, "dnsq: connect: %s\n", strerror(errno));
 		goto done;
@@ -775,8 +837,11 @@ main(int argc, char *argv[])
 	memset(&o, 0, sizeof(o));
 	o.timeout_ms = 2000;
 	o.delay_ms = -1;
-	while ((ch = getopt(argc, argv, "cd:p:s:StT:v")) != -1) {
+	while ((ch = getopt(argc, argv, "b:cd:p:s:StT:v")) != -1) {
 		switch (ch) {
+		case 'b':
+			o.bind = optarg;
+			break;
 		case 'c':
 			o.close_early = true;
 			break;

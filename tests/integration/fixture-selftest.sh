@@ -5,20 +5,16 @@
 # send a packet off loopback), and tests/fakeup behaves as specified.
 # Talks to unbound and fakeup directly; the proxy is not involved.
 #
-# Needs dig (and unbound for the first half).  Optional: strace (proves
-# unbound sends nothing off loopback), python3 + drill (inspect forged
-# replies datagram by datagram, real TCP pipelining).
+# Needs dig, unbound (first half) and tests/dnsq (forged replies datagram
+# by datagram, real TCP pipelining).  strace proves that unbound sends
+# nothing off loopback (.ci/run installs it; that one check is skipped where
+# strace is missing or cannot trace).
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/integration/lib.sh"
 
 need_tool dig
-
-have_python=0
-if command -v python3 >/dev/null 2>&1 && command -v drill >/dev/null 2>&1
-then
-	have_python=1
-fi
+need_dnsq
 
 # ====================================================================
 # Part 1: unbound and the fixture zones
@@ -377,67 +373,6 @@ ports=$(grep -E '^tcp .* qname=(plain|fast)\.f\.test\.' "$FAKEUP_LOG" |
 check_eq "tcp keepopen: both queries came on one connection" 1 \
     "$(printf '%s\n' "$ports" | grep -c .)"
 
-# Helper client for what dig cannot show: all datagrams of a UDP exchange
-# (with source ports) and real pipelining on one TCP connection.
-cat >"$TEST_TMP/client.py" <<'EOF'
-import random, select, socket, struct, sys, time
-
-def query(qid, name, qtype):
-    q = struct.pack('!HHHHHH', qid, 0x0100, 1, 0, 0, 0)
-    for label in name.rstrip('.').split('.'):
-        q += bytes([len(label)]) + label.encode()
-    return q + b'\0' + struct.pack('!HH', qtype, 1)
-
-def udp(host, port, name, qtype, wait_ms, prefix):
-    fam = socket.AF_INET6 if ':' in host else socket.AF_INET
-    s = socket.socket(fam, socket.SOCK_DGRAM)      # not connected
-    s.bind((host, 0))
-    qid = random.randrange(0, 65534)
-    s.sendto(query(qid, name, qtype), (host, port))
-    print('qid=%d' % qid)
-    end = time.time() + wait_ms / 1000.0
-    n = 0
-    while n < 16:
-        left = end - time.time()
-        if left <= 0 or not select.select([s], [], [], left)[0]:
-            break
-        data, src = s.recvfrom(65535)
-        n += 1
-        rid = struct.unpack('!H', data[:2])[0]
-        with open('%s.%d.hex' % (prefix, n), 'w') as f:
-            f.write(data.hex() + '\n')
-        print('%d srcport=%d id=%d' % (n, src[1], rid))
-
-def tcp(host, port, names):
-    fam = socket.AF_INET6 if ':' in host else socket.AF_INET
-    s = socket.create_connection((host, port), timeout=5)
-    out = b''
-    for i, name in enumerate(names):
-        q = query(1000 + i, name, 1)
-        out += struct.pack('!H', len(q)) + q
-    s.sendall(out)                                  # all at once
-    buf = b''
-    got = 0
-    while got < len(names):
-        while len(buf) < 2 or len(buf) < 2 + struct.unpack('!H', buf[:2])[0]:
-            chunk = s.recv(65535)
-            if not chunk:
-                print('eof')
-                return
-            buf += chunk
-        ln = struct.unpack('!H', buf[:2])[0]
-        msg, buf = buf[2:2 + ln], buf[2 + ln:]
-        print('reply id=%d' % struct.unpack('!H', msg[:2])[0])
-        got += 1
-    s.close()
-
-if sys.argv[1] == 'udp':
-    udp(sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]),
-        int(sys.argv[6]), sys.argv[7])
-else:
-    tcp(sys.argv[2], int(sys.argv[3]), sys.argv[4:])
-EOF
-
 # forge: what dig shows (dig's UDP socket is connected, so a reply from
 # another port never reaches it).
 out=$(q_fakeup forge-id.f.test A)
@@ -462,66 +397,89 @@ check_nomatch "forge port: dig never sees the forged reply" '198\.18\.0\.4' "$ou
 check_eq "forge: one log line per query (forged replies are not queries)" 4 \
     "$(fakeup_count 'qname=forge-(id|qname|qtype|port)\.f\.test\.')"
 
-# forge, datagram by datagram (unconnected socket sees everything).
-# _forge_case KIND N: sets f_out (client output) and f_pkt1/f_pkt2 (drill
-# renderings of the first two datagrams).
+# forge, datagram by datagram: dnsq's UDP socket is not connected, so it
+# sees every datagram (one from another port as "unexpected-source
+# from=ADDR@PORT id=N"); -v adds ldns's text rendering of each, sections
+# and all.  A forgery with the query's ID would count as its reply and end
+# dnsq's wait, so a second query, for drop.f.test (never answered), keeps
+# it listening for the whole 400 ms.
+# _forge_case KIND: sets f_qid (the query's ID), f_out (one line per
+# datagram, in arrival order) and f_pkt1/f_pkt2 (the renderings of the
+# first two datagrams).
 _forge_case() {
-	f_out=$(python3 "$TEST_TMP/client.py" udp "$FAKEUP_ADDR" "$FAKEUP_PORT" \
-	    "forge-$1.f.test" 1 400 "$TEST_TMP/forge-$1" 2>&1)
-	f_pkt1=$(drill -i "$TEST_TMP/forge-$1.1.hex" 2>&1)
-	f_pkt2=$(drill -i "$TEST_TMP/forge-$1.2.hex" 2>&1)
+	local raw
+	f_qid=$RANDOM
+	raw=$(dnsq_at "$FAKEUP_PORT" -s "$FAKEUP_ADDR" -b "$FAKEUP_ADDR" \
+	    -T 400 -v "forge-$1.f.test/A/noedns,id=$f_qid" \
+	    "drop.f.test/A/noedns,id=$((f_qid + 2))" 2>&1)
+	f_out=$(grep -E '^(id=|unexpected-source )' <<<"$raw")
+	f_pkt1=$(_datagram 1 <<<"$raw")
+	f_pkt2=$(_datagram 2 <<<"$raw")
 }
-if [ $have_python = 1 ]; then
-	for kind in id qname qtype port; do
-		_forge_case $kind
-		qid=$(sed -n 's/^qid=//p' <<<"$f_out")
-		check_eq "forge $kind: two datagrams" 2 \
-		    "$(grep -c 'srcport=' <<<"$f_out")"
-		case $kind in
-		id)	exp1="srcport=$FAKEUP_PORT id=$(( (qid + 1) % 65536 ))" ;;
-		port)	exp1="srcport=[0-9]+ id=$qid" ;;
-		*)	exp1="srcport=$FAKEUP_PORT id=$qid" ;;
-		esac
-		check_match "forge $kind: first datagram is the forgery" \
-		    "^1 $exp1\$" "$f_out"
-		check_match "forge $kind: second is the real reply" \
-		    "^2 srcport=$FAKEUP_PORT id=$qid\$" "$f_out"
-		check_match "forge $kind: forgery carries forge-answer" \
-		    '198\.18\.0\.|2001:db8::666' "$f_pkt1"
-		check_nomatch "forge $kind: real reply has no forge-answer" \
-		    '198\.18\.0\.|2001:db8::666' "$f_pkt2"
-		case $kind in
-		qname)	check_match "forge qname: question forged.forge-qname" \
-			    '^;; forged\.forge-qname\.f\.test\.[[:space:]]+IN[[:space:]]+A$' \
-			    "$f_pkt1" ;;
-		qtype)	check_match "forge qtype: question type AAAA" \
-			    '^;; forge-qtype\.f\.test\.[[:space:]]+IN[[:space:]]+AAAA$' \
-			    "$f_pkt1" ;;
-		port)	check_nomatch "forge port: forgery from another port" \
-			    "^1 srcport=$FAKEUP_PORT " "$f_out"
-			check_match "forge port: forgery has the real question" \
-			    '^;; forge-port\.f\.test\.[[:space:]]+IN[[:space:]]+A$' \
-			    "$f_pkt1" ;;
-		esac
-	done
+# _datagram N: the -v rendering of the Nth datagram in dnsq's output (stdin).
+_datagram() {
+	awk -v n="$1" '
+	/^(id=|unexpected-source )/ { k++; on = k == n; next }
+	/^(timeout |partial |closed$)/ { on = 0; next }
+	on'
+}
+# _from_other_port LINE: LINE reports a datagram from fakeup's address but
+# from another port than FAKEUP_PORT.
+# shellcheck disable=SC2317  # called through check_true
+_from_other_port() {
+	local from p
+	from="unexpected-source from=$(re_escape "$FAKEUP_ADDR")"
+	p=$(sed -n "s/^$from@\([0-9][0-9]*\) id=[0-9]*\$/\1/p" <<<"$1")
+	[ -n "$p" ] && [ "$p" != "$FAKEUP_PORT" ]
+}
+for kind in id qname qtype port; do
+	_forge_case $kind
+	qid=$f_qid
+	check_eq "forge $kind: two datagrams" 2 "$(grep -c . <<<"$f_out")"
+	case $kind in
+	id)	exp1="id=$(( (qid + 1) % 65536 )) " ;;
+	port)	exp1="unexpected-source from=$(re_escape "$FAKEUP_ADDR")"
+		exp1+="@[0-9]+ id=$qid\$" ;;
+	*)	exp1="id=$qid " ;;
+	esac
+	# An "id=" line is a datagram from fakeup's address and port.
+	check_match "forge $kind: first datagram is the forgery" \
+	    "^$exp1" "$(sed -n 1p <<<"$f_out")"
+	check_match "forge $kind: second is the real reply" \
+	    "^id=$qid " "$(sed -n 2p <<<"$f_out")"
+	check_match "forge $kind: forgery carries forge-answer" \
+	    '198\.18\.0\.|2001:db8::666' "$f_pkt1"
+	check_nomatch "forge $kind: real reply has no forge-answer" \
+	    '198\.18\.0\.|2001:db8::666' "$f_pkt2"
+	case $kind in
+	qname)	check_match "forge qname: question forged.forge-qname" \
+		    '^;; forged\.forge-qname\.f\.test\.[[:space:]]+IN[[:space:]]+A$' \
+		    "$f_pkt1" ;;
+	qtype)	check_match "forge qtype: question type AAAA" \
+		    '^;; forge-qtype\.f\.test\.[[:space:]]+IN[[:space:]]+AAAA$' \
+		    "$f_pkt1" ;;
+	port)	check_true "forge port: forgery from another port" \
+		    _from_other_port "$(sed -n 1p <<<"$f_out")"
+		check_match "forge port: forgery has the real question" \
+		    '^;; forge-port\.f\.test\.[[:space:]]+IN[[:space:]]+A$' \
+		    "$f_pkt1" ;;
+	esac
+done
 
-	# Pipelining: slow (800 ms) then fast on one connection, sent in one
-	# write; fast must be answered first.
-	t0=$(now_ms)
-	out=$(python3 "$TEST_TMP/client.py" tcp 127.0.0.1 "$FAKEUP_PORT" \
-	    slow.f.test fast.f.test 2>&1)
-	t1=$(now_ms)
-	check_eq "tcp pipelining: replies out of order (fast first)" \
-	    "reply id=1001
-reply id=1000" "$out"
-	check_range "tcp pipelining: done after the 800 ms delay" 750 3000 \
-	    $((t1 - t0))
-	check_eq "tcp pipelining: both queries on one connection" 1 \
-	    "$(grep -E '^tcp .* id=100[01] ' "$FAKEUP_LOG" | cut -d' ' -f3 |
-	    sort -u | grep -c .)"
-else
-	skip_check "forge datagrams / tcp pipelining" "python3 or drill missing"
-fi
+# Pipelining: slow (800 ms) then fast on one connection, sent in one write
+# (dnsq -t); fast must be answered first.
+t0=$(now_ms)
+out=$(dnsq_at "$FAKEUP_PORT" -t -T 5000 slow.f.test/A/noedns,id=1000 \
+    fast.f.test/A/noedns,id=1001 2>&1)
+t1=$(now_ms)
+check_eq "tcp pipelining: replies out of order (fast first)" \
+    "id=1001
+id=1000" "$(cut -d' ' -f1 <<<"$out")"
+check_range "tcp pipelining: done after the 800 ms delay" 750 3000 \
+    $((t1 - t0))
+check_eq "tcp pipelining: both queries on one connection" 1 \
+    "$(grep -E '^tcp .* id=100[01] ' "$FAKEUP_LOG" | cut -d' ' -f3 |
+    sort -u | grep -c .)"
 
 # Malformed input is dropped, fakeup keeps serving.
 printf 'garbage' >"/dev/udp/127.0.0.1/$FAKEUP_PORT"
@@ -574,15 +532,14 @@ if have_ipv6; then
 	check_match "fakeup on ::1: log source ::1" \
 	    '^udp ::1 [0-9]+ id=[0-9]+ qname=plain\.f\.test\. ' \
 	    "$(cat "$FAKEUP_LOG")"
-	if [ $have_python = 1 ]; then
-		_forge_case port
-		check_match "fakeup on ::1: forge port: real reply" \
-		    "^2 srcport=$FAKEUP_PORT id=" "$f_out"
-		check_match "fakeup on ::1: forge port: forgery first" \
-		    '^1 srcport=[0-9]+ id=' "$f_out"
-		check_nomatch "fakeup on ::1: forgery from another port" \
-		    "^1 srcport=$FAKEUP_PORT " "$f_out"
-	fi
+	_forge_case port
+	check_match "fakeup on ::1: forge port: real reply" \
+	    "^id=$f_qid " "$(sed -n 2p <<<"$f_out")"
+	check_match "fakeup on ::1: forge port: forgery first" \
+	    "^unexpected-source from=::1@[0-9]+ id=$f_qid\$" \
+	    "$(sed -n 1p <<<"$f_out")"
+	check_true "fakeup on ::1: forgery from another port" \
+	    _from_other_port "$(sed -n 1p <<<"$f_out")"
 	rc=0
 	stop_fakeup || rc=$?
 	check_eq "fakeup on ::1 exits 0 on SIGTERM" 0 "$rc"
