@@ -623,15 +623,36 @@ same_addr(const struct sockaddr_storage *a, socklen_t alen,
 	return (false);
 }
 
+/* 1 when fd is readable before deadline (ms), 0 on timeout, -1 on error. */
+static int
+wait_readable(int fd, long deadline)
+{
+	struct pollfd	 pfd;
+	long		 left;
+	int		 n;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	while ((left = deadline - now_ms()) > 0) {
+		if ((n = poll(&pfd, 1, (int)left)) == -1) {
+			if (errno == EINTR)
+				continue;
+			perror("dnsq: poll");
+			return (-1);
+		}
+		return (n > 0);
+	}
+	return (0);
+}
+
 static int
 run_udp(struct dq_opts *o, struct dq_query *qs, size_t nq)
 {
 	struct sockaddr_storage	 from;
-	struct pollfd		 pfd;
 	socklen_t		 fromlen;
 	static uint8_t		 buf[DQ_MSG_MAX + 1];
 	char			 host[NI_MAXHOST], serv[NI_MAXSERV];
-	long			 deadline, left;
+	long			 deadline;
 	size_t			 i, pending = nq;
 	ssize_t			 n;
 	int			 fd;
@@ -646,17 +667,7 @@ run_udp(struct dq_opts *o, struct dq_query *qs, size_t nq)
 			fprintf(stderr, "dnsq: sendto: %s\n", strerror(errno));
 	}
 	deadline = now_ms() + o->timeout_ms;
-	pfd.fd = fd;
-	pfd.events = POLLIN;
-	while (pending > 0 && (left = deadline - now_ms()) > 0) {
-		if ((n = poll(&pfd, 1, (int)left)) == -1) {
-			if (errno == EINTR)
-				continue;
-			perror("dnsq: poll");
-			break;
-		}
-		if (n == 0)
-			break;
+	while (pending > 0 && wait_readable(fd, deadline) == 1) {
 		memset(&from, 0, sizeof(from));
 		fromlen = sizeof(from);
 		if ((n = recvfrom(fd, buf, sizeof(buf), 0,
@@ -708,11 +719,10 @@ write_all(int fd, const uint8_t *buf, size_t len)
 static int
 run_tcp(struct dq_opts *o, struct dq_query *qs, size_t nq)
 {
-	struct pollfd	 pfd;
 	uint8_t		*out = NULL, *in = NULL, lenbuf[2];
 	size_t		 outlen = 0, inlen = 0, i, k, msglen, off, chunk;
 	size_t		 pending = nq;
-	long		 deadline, left;
+	long		 deadline;
 	ssize_t		 n;
 	int		 fd, rc = -1;
 	bool		 closed = false, batch;
@@ -778,17 +788,7 @@ run_tcp(struct dq_opts *o, struct dq_query *qs, size_t nq)
 		goto done;
 	}
 	deadline = now_ms() + o->timeout_ms;
-	pfd.fd = fd;
-	pfd.events = POLLIN;
-	while (pending > 0 && (left = deadline - now_ms()) > 0) {
-		if ((n = poll(&pfd, 1, (int)left)) == -1) {
-			if (errno == EINTR)
-				continue;
-			perror("dnsq: poll");
-			break;
-		}
-		if (n == 0)
-			break;
+	while (pending > 0 && wait_readable(fd, deadline) == 1) {
 		if ((n = read(fd, in + inlen, DQ_MSG_MAX + 2 - inlen)) == -1) {
 			if (errno == EINTR)
 				continue;
