@@ -1,0 +1,63 @@
+#!/bin/bash
+#
+# docs.sh - the documentation keeps up with the code: every config keyword
+# of the parser is described in dns64proxy.conf(5) and shown in the example
+# etc/dns64proxy.conf, every command line option is in dns64proxy(8) and the
+# README, and both manual pages format without a groff warning.  Reads
+# files only; no network.
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+. "$top_srcdir/tests/integration/lib.sh"
+
+need_tool groff
+
+parser=$top_srcdir/src/parse.y
+man8=$top_srcdir/docs/dns64proxy.8
+man5=$top_srcdir/docs/dns64proxy.conf.5
+example=$top_srcdir/etc/dns64proxy.conf
+readme=$top_srcdir/README.md
+
+# The parser's keyword table: lines like '	{ "tcp-clients",	TCP_CLIENTS },'.
+keywords=$(sed -n 's/^[[:space:]]*{ "\([a-z0-9-]*\)",[[:space:]]*[A-Z_0-9]* },$/\1/p' \
+    "$parser")
+# Words that only follow a keyword (values, block options) rather than
+# start a statement.
+values=" all any clients destinations no on port round-robin yes "
+
+check_range "parse.y: keyword table found" 30 100 \
+    "$(printf '%s\n' "$keywords" | grep -c .)"
+
+for kw in $keywords; do
+	# .It/.Ic lines are where mdoc names a keyword.
+	check_true "dns64proxy.conf(5) describes \"$kw\"" \
+	    grep -Eq "^\.(It|Ic|Op).*(^|[ |])$kw( |$)" "$man5"
+	case $values in
+	*" $kw "*)
+		continue ;;
+	esac
+	if [ "$kw" = include ]; then
+		check_true "etc/dns64proxy.conf mentions include" \
+		    grep -Eq "^# .*include \"" "$example"
+		continue
+	fi
+	check_true "etc/dns64proxy.conf shows \"$kw\" with its default" \
+	    grep -Eq "^#$kw( |$)" "$example"
+done
+
+# getopt's option string in main.c, e.g. "df:l:np:u:v".
+opts=$(sed -n 's/.*getopt(argc, argv, "\([a-z:]*\)").*/\1/p' \
+    "$top_srcdir/src/main.c" | tr -d :)
+check_eq "main.c: getopt string found" 7 "${#opts}"
+for ((i = 0; i < ${#opts}; i++)); do
+	o=${opts:i:1}
+	check_true "dns64proxy(8) describes -$o" grep -Eq "^\.It Fl $o( |$)" \
+	    "$man8"
+	check_true "README's option table has -$o" grep -Fq "| \`-$o" "$readme"
+done
+
+for m in "$man8" "$man5"; do
+	err=$(groff -mdoc -ww -z -Tutf8 "$m" 2>&1)
+	check_eq "$(basename "$m"): groff -ww reports nothing" "" "$err"
+done
+
+finish
