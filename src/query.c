@@ -204,9 +204,10 @@ prefix_for_client(const struct conf_prefix *cp, const struct sockaddr *peer)
 }
 
 /*
- * Does DNS64 apply to this query from this client?  Only for class IN (RFC
- * 6147 5.1), never when the client validates itself (CD, 5.5), only for
- * the clients that should get it (6.3.3), and as the operator's lists say.
+ * Does DNS64 apply to this client and these flags?  Only for class IN (RFC
+ * 6147 5.1), never when the client validates itself (CD, 5.5), and only for
+ * the clients that should get it (6.3.3).  ipv4only.arpa asks no more than
+ * this; other names also go through the domain lists (dns64_for_query).
  */
 static int
 dns64_for_client(struct query *q)
@@ -228,12 +229,17 @@ dns64_for_client(struct query *q)
 		if (af != AF_INET6)
 			return (0);
 	}
-	if (domain_listed(&conf->never_synth, q->qname))
-		return (0);
 	TAILQ_FOREACH(cp, &conf->prefixes, entry)
 		if (prefix_for_client(cp, peer))
 			return (1);
 	return (0);
+}
+
+static int
+dns64_for_query(struct query *q)
+{
+	return (!domain_listed(&q->w->conf->never_synth, q->qname) &&
+	    dns64_for_client(q));
 }
 
 /* A signed denial: the client asked for DNSSEC and can check it. */
@@ -541,8 +547,12 @@ synthesize(struct query *q, ldns_pkt *apkt, const ldns_rdf *owner)
 	return (rv);
 }
 
+/*
+ * Whether the A answer has an RR of the given type at the chain's end: A
+ * records, or their RRSIG (of type covered A).
+ */
 static int
-a_is_signed(ldns_pkt *pkt, const ldns_rdf *owner)
+a_has(ldns_pkt *pkt, const ldns_rdf *owner, ldns_rr_type type)
 {
 	ldns_rr_list	*answer = ldns_pkt_answer(pkt);
 	ldns_rr		*rr;
@@ -550,29 +560,44 @@ a_is_signed(ldns_pkt *pkt, const ldns_rdf *owner)
 
 	for (i = 0; i < ldns_rr_list_rr_count(answer); i++) {
 		rr = ldns_rr_list_rr(answer, i);
-		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_RRSIG &&
-		    dns64_rr_is(rr, owner, LDNS_RR_TYPE_A))
+		if (ldns_rr_get_type(rr) != type)
+			continue;
+		if (type == LDNS_RR_TYPE_RRSIG ?
+		    dns64_rr_is(rr, owner, LDNS_RR_TYPE_A) :
+		    ldns_dname_compare(ldns_rr_owner(rr), owner) == 0)
 			return (1);
 	}
 	return (0);
 }
 
+/* The AAAA leg's error, or SERVFAIL when it timed out. */
+static void
+aaaa_error(struct query *q)
+{
+	ldns_pkt	*aaaa = q->aaaa;
+
+	if (aaaa == NULL) {
+		send_error(q, LDNS_RCODE_SERVFAIL, "error");
+		return;
+	}
+	q->aaaa = NULL;
+	relay(q, aaaa, "passed", 0);
+}
+
 static void
 a_done(struct query *q, ldns_pkt *pkt)
 {
-	const ldns_rdf	*owner;
+	const ldns_rdf	*owner = NULL;
 	ldns_pkt	*aaaa;
 	int		 rcode, n;
 
 	rcode = pkt ? ldns_pkt_get_rcode(pkt) : LDNS_RCODE_SERVFAIL;
 	if (rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN) {
 		ldns_pkt_free(pkt);
-		if (q->aaaa_failed && q->aaaa != NULL) {
-			/* Both legs failed: the AAAA leg's error stands. */
-			aaaa = q->aaaa;
-			q->aaaa = NULL;
-			relay(q, aaaa, "passed", 0);
-		} else	/* RFC 6147 5.1.6: the error is the basis. */
+		/* Both legs failed: the AAAA leg's error stands. */
+		if (q->aaaa_failed)
+			aaaa_error(q);
+		else	/* RFC 6147 5.1.6: the error is the basis. */
 			send_error(q, LDNS_RCODE_SERVFAIL, "error");
 		return;
 	}
@@ -582,7 +607,7 @@ a_done(struct query *q, ldns_pkt *pkt)
 		    q->target ? q->target : q->qname);
 		/* RFC 6147 5.5: a signed A RRset is not rewritten for a
 		 * client that asked for DNSSEC. */
-		if (q->dnssec && a_is_signed(pkt, owner))
+		if (q->dnssec && a_has(pkt, owner, LDNS_RR_TYPE_RRSIG))
 			n = 0;
 		else if ((n = synthesize(q, pkt, owner)) == -1) {
 			ldns_pkt_free(pkt);
@@ -596,11 +621,21 @@ a_done(struct query *q, ldns_pkt *pkt)
 		return;
 	}
 	/*
-	 * No A to synthesize from.  RFC 6147 5.1.6: the A leg's result is the
-	 * basis when it is an error (NXDOMAIN at the chain's end, with the
-	 * chain in front of it) or when the AAAA leg failed; an empty A
-	 * answer gives back the original negative AAAA answer.
+	 * Nothing synthesized.  A records that were there but may not be
+	 * mapped (non-global for the WKP, exclude-a, destinations, a signed
+	 * RRset) must not reach an AAAA answer: the client gets the AAAA
+	 * leg's own result, as without DNS64.  RFC 6147 5.1.6: an A leg
+	 * without A records is the basis of the reply when the AAAA leg
+	 * failed or when it is NXDOMAIN at the chain's end (with the chain
+	 * in front of it); an empty A answer after a NODATA gives back the
+	 * original NODATA.
 	 */
+	if (q->aaaa_failed && rcode == LDNS_RCODE_NOERROR &&
+	    a_has(pkt, owner, LDNS_RR_TYPE_A)) {
+		ldns_pkt_free(pkt);
+		aaaa_error(q);
+		return;
+	}
 	if (q->aaaa_failed || rcode == LDNS_RCODE_NXDOMAIN) {
 		if (prepend_chain(q, pkt) == -1) {
 			ldns_pkt_free(pkt);
@@ -716,9 +751,9 @@ name_is(const ldns_rdf *name, const uint8_t *wire, size_t len)
 }
 
 static int
-ipv4only_soa(ldns_pkt *pkt)
+ipv4only_soa(ldns_pkt *pkt, ldns_pkt_section sec)
 {
-	return (push_str(pkt, LDNS_SECTION_AUTHORITY, "ipv4only.arpa. %d IN "
+	return (push_str(pkt, sec, "ipv4only.arpa. %d IN "
 	    "SOA ipv4only.arpa. nobody.invalid. 0 28800 7200 604800 %d",
 	    IPV4ONLY_TTL, IPV4ONLY_TTL));
 }
@@ -758,7 +793,8 @@ ipv4only(struct query *q)
 	/* RFC 8880 7.1: the zone holds nothing else. */
 	if (!name_is(q->qname, ipv4only_name, sizeof(ipv4only_name))) {
 		pkt = local_pkt(LDNS_RCODE_NXDOMAIN);
-		ok = pkt != NULL && ipv4only_soa(pkt) == 0;
+		ok = pkt != NULL &&
+		    ipv4only_soa(pkt, LDNS_SECTION_AUTHORITY) == 0;
 		local_done(q, pkt, ok, 0);
 		return (1);
 	}
@@ -766,6 +802,8 @@ ipv4only(struct query *q)
 		local_done(q, NULL, 0, 0);
 		return (1);
 	}
+	if (q->qtype == LDNS_RR_TYPE_SOA)
+		ok = ipv4only_soa(pkt, LDNS_SECTION_ANSWER) == 0;
 	for (i = 0; i < 2 && ok; i++) {
 		if (q->qtype == LDNS_RR_TYPE_A) {
 			ok = (rd = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_A, 4,
@@ -788,7 +826,7 @@ ipv4only(struct query *q)
 		}
 	}
 	if (ok && ldns_pkt_ancount(pkt) == 0)
-		ok = ipv4only_soa(pkt) == 0;
+		ok = ipv4only_soa(pkt, LDNS_SECTION_AUTHORITY) == 0;
 	local_done(q, pkt, ok, synth);
 	return (1);
 }
@@ -961,7 +999,7 @@ dispatch(struct query *q)
 
 	if (conf->ipv4only_arpa && ipv4only(q))
 		return;
-	if (dns64_for_client(q)) {
+	if (dns64_for_query(q)) {
 		if (q->qtype == LDNS_RR_TYPE_AAAA) {
 			q->always = domain_listed(&conf->always_synth,
 			    q->qname);
