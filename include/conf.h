@@ -66,6 +66,8 @@ struct conf {
 	char			*user;		/* NULL: stay as started */
 	/* Set by conf_finalize() when the embedded default was used. */
 	int			 listen_is_default;
+	/* The resolv.conf the forwarders came from, or NULL. */
+	const char		*forwarders_from;
 };
 
 /* Defaults for every scalar and the default lists (ACL, exclusions). */
@@ -75,10 +77,15 @@ void		 conf_free(struct conf *);
 struct conf	*parse_config(const char *);
 /*
  * Fill what is still empty: listen on 127.0.0.1 and ::1 port 53, the
- * forwarders from resolv_conf (skipping our own listen addresses), prefix
- * 64:ff9b::/96.  -1 after logging when no forwarder can be found.
+ * forwarders from resolv_conf, prefix 64:ff9b::/96.  -1 after logging when
+ * no forwarder can be found.
  */
 int		 conf_finalize(struct conf *, const char *);
+/*
+ * Drop the forwarders from resolv.conf that are our own listen addresses,
+ * as finally bound; -1 after logging when none is left.
+ */
+int		 conf_drop_own_forwarders(struct conf *);
 /* "addr[@port]"; -1 with *errstr set. */
 int		 conf_parse_addr(const char *, uint16_t, struct conf_addr *,
 		    const char **);

@@ -422,10 +422,8 @@ conf_finalize(struct conf *conf, const char *resolv_path)
 {
 	struct conf_addrlist	 ns;
 	struct conf_addr	 ca;
-	struct conf_addr	*a;
 	struct dns64_prefix	 pfx;
 	const char		*errstr;
-	char			 buf[SA_STRLEN], why[128];
 
 	if (TAILQ_EMPTY(&conf->listen)) {
 		if (conf_parse_addr("127.0.0.1", CONF_DNS_PORT, &ca,
@@ -452,25 +450,14 @@ conf_finalize(struct conf *conf, const char *resolv_path)
 			conf_addrlist_clear(&ns);
 			return (-1);
 		}
-		while ((a = TAILQ_FIRST(&ns)) != NULL) {
-			TAILQ_REMOVE(&ns, a, entry);
-			if (conf_own_listen(conf, (struct sockaddr *)&a->ss,
-			    why, sizeof(why)) != NULL) {
-				log_info("nameserver %s from %s skipped as "
-				    "forwarder: %s", sa_str((struct sockaddr *)
-				    &a->ss, buf, sizeof(buf)), resolv_path,
-				    why);
-				free(a);
-				continue;
-			}
-			TAILQ_INSERT_TAIL(&conf->forwarders, a, entry);
-		}
+		TAILQ_CONCAT(&conf->forwarders, &ns, entry);
 		if (TAILQ_EMPTY(&conf->forwarders)) {
 			log_warnx("no forwarder: %s has no usable nameserver "
 			    "line; add a forwarder line or use -u",
 			    resolv_path);
 			return (-1);
 		}
+		conf->forwarders_from = resolv_path;
 	}
 
 	if (TAILQ_EMPTY(&conf->prefixes)) {
@@ -483,6 +470,33 @@ conf_finalize(struct conf *conf, const char *resolv_path)
 			log_warn("default prefix");
 			return (-1);
 		}
+	}
+	return (0);
+}
+
+int
+conf_drop_own_forwarders(struct conf *conf)
+{
+	struct conf_addr	*a, *next;
+	char			 buf[SA_STRLEN], why[128];
+
+	if (conf->forwarders_from == NULL)
+		return (0);
+	for (a = TAILQ_FIRST(&conf->forwarders); a != NULL; a = next) {
+		next = TAILQ_NEXT(a, entry);
+		if (conf_own_listen(conf, (struct sockaddr *)&a->ss, why,
+		    sizeof(why)) == NULL)
+			continue;
+		log_info("nameserver %s from %s skipped as forwarder: %s",
+		    sa_str((struct sockaddr *)&a->ss, buf, sizeof(buf)),
+		    conf->forwarders_from, why);
+		TAILQ_REMOVE(&conf->forwarders, a, entry);
+		free(a);
+	}
+	if (TAILQ_EMPTY(&conf->forwarders)) {
+		log_warnx("no forwarder: %s has no usable nameserver line; "
+		    "add a forwarder line or use -u", conf->forwarders_from);
+		return (-1);
 	}
 	return (0);
 }

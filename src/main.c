@@ -8,6 +8,9 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -92,17 +95,59 @@ load_config(const char *file, int file_given)
 	return (parse_config(file));
 }
 
-/* The embedded default falls back to 5353 when 53 cannot be bound. */
+/* Does the host have this address (and its family) at all? */
+static int
+addr_exists(const struct conf_addr *ca)
+{
+	struct sockaddr_storage	 ss = ca->ss;
+	int			 fd, rv = 1;
+
+	if (ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&ss)->sin_port = 0;
+	else
+		((struct sockaddr_in6 *)&ss)->sin6_port = 0;
+	if ((fd = socket(ss.ss_family, SOCK_DGRAM, 0)) == -1)
+		return (errno != EAFNOSUPPORT);
+	if (bind(fd, (struct sockaddr *)&ss, ca->sslen) == -1 &&
+	    errno == EADDRNOTAVAIL)
+		rv = 0;
+	close(fd);
+	return (rv);
+}
+
+/*
+ * The embedded default is meant to start on any host: an address the host
+ * lacks (no ::1 in many containers) is left out, and when port 53 is taken
+ * (a resolver already runs there) or needs a privilege we lack, port 5353
+ * is used instead.  Configured addresses get no such help.
+ */
 static struct listener *
 bind_listeners(struct worker *w)
 {
 	struct listener		*l;
-	struct conf_addr	*ca;
+	struct conf_addr	*ca, *next;
+	char			 name[SA_STRLEN];
 	int			 saved;
 
-	if ((l = listener_new(w)) != NULL || !w->conf->listen_is_default)
+	if (!w->conf->listen_is_default)
+		return (listener_new(w));
+	for (ca = TAILQ_FIRST(&w->conf->listen); ca != NULL; ca = next) {
+		next = TAILQ_NEXT(ca, entry);
+		if (addr_exists(ca))
+			continue;
+		log_info("cannot listen on %s: %s, skipped",
+		    sa_str((struct sockaddr *)&ca->ss, name, sizeof(name)),
+		    strerror(EADDRNOTAVAIL));
+		TAILQ_REMOVE(&w->conf->listen, ca, entry);
+		free(ca);
+	}
+	if (TAILQ_EMPTY(&w->conf->listen))
+		return (NULL);
+	if ((l = listener_new(w)) != NULL)
 		return (l);
 	saved = errno;
+	if (saved != EADDRINUSE && saved != EACCES)
+		return (NULL);
 	log_info("cannot listen on port %d (%s), using port %d instead",
 	    DNS_PORT, strerror(saved), DNS_FALLBACK_PORT);
 	TAILQ_FOREACH(ca, &w->conf->listen, entry) {
@@ -194,6 +239,14 @@ main(int argc, char *argv[])
 	if (conf_finalize(w.conf, DNS64PROXY_RESOLV_CONF) == -1)
 		exit(1);
 	if (noaction) {
+		/*
+		 * Which resolv.conf nameservers are ourselves depends on the
+		 * port the embedded default ends up with, which only binding
+		 * tells; a configured listen address is known now.
+		 */
+		if (!w.conf->listen_is_default &&
+		    conf_drop_own_forwarders(w.conf) == -1)
+			exit(1);
 		if (verbose)
 			conf_print(stdout, w.conf);
 		fprintf(stderr, "configuration OK\n");
@@ -206,10 +259,12 @@ main(int argc, char *argv[])
 		fatalx("event_base_new failed");
 	w.stats = &stats;
 	w.verbose = verbose;
-	if ((w.upstream = upstream_new(&w)) == NULL)
-		fatal("upstream_new");
 	if ((w.listener = bind_listeners(&w)) == NULL)
 		fatalx("cannot listen, exiting");
+	if (conf_drop_own_forwarders(w.conf) == -1)
+		exit(1);
+	if ((w.upstream = upstream_new(&w)) == NULL)
+		fatal("upstream_new");
 	if (w.conf->user != NULL)
 		drop_privileges(w.conf->user);
 	if (!debug) {

@@ -94,6 +94,7 @@ parse_logged(const char *path, char **log)
 	return (conf);
 }
 
+/* conf_finalize(), then conf_drop_own_forwarders() as after binding. */
 static int
 finalize_logged(struct conf *conf, const char *resolv, char **log)
 {
@@ -102,6 +103,20 @@ finalize_logged(struct conf *conf, const char *resolv, char **log)
 
 	capture_begin(&c);
 	rv = conf_finalize(conf, resolv);
+	if (rv == 0)
+		rv = conf_drop_own_forwarders(conf);
+	*log = capture_end(&c);
+	return (rv);
+}
+
+static int
+drop_logged(struct conf *conf, char **log)
+{
+	struct capture	 c;
+	int		 rv;
+
+	capture_begin(&c);
+	rv = conf_drop_own_forwarders(conf);
 	*log = capture_end(&c);
 	return (rv);
 }
@@ -1084,6 +1099,51 @@ START_TEST(test_finalize_none_left)
 }
 END_TEST
 
+/*
+ * Whether a resolv.conf nameserver is ourselves is decided on the listen
+ * addresses as bound: when the embedded default moved to port 5353 because
+ * a resolver holds 127.0.0.1 port 53, that resolver is the forwarder.
+ */
+START_TEST(test_finalize_port_moved)
+{
+	struct conf		*conf;
+	struct conf_addr	*ca;
+	char			*resolv, *log;
+
+	resolv = tmp_file("nameserver 127.0.0.1\n");
+	conf = conf_new();
+	ck_assert_ptr_nonnull(conf);
+	ck_assert_int_eq(conf_finalize(conf, resolv), 0);
+	ck_assert_int_eq(addrlist_len(&conf->forwarders), 1);
+	TAILQ_FOREACH(ca, &conf->listen, entry) {
+		if (ca->ss.ss_family == AF_INET)
+			((struct sockaddr_in *)&ca->ss)->sin_port = htons(5353);
+		else
+			((struct sockaddr_in6 *)&ca->ss)->sin6_port =
+			    htons(5353);
+	}
+	ck_assert_int_eq(drop_logged(conf, &log), 0);
+	ck_assert_str_eq(log, "");
+	ck_assert_int_eq(addrlist_len(&conf->forwarders), 1);
+	check_addr(addr_nth(&conf->forwarders, 0), "127.0.0.1@53");
+	free(log);
+	conf_free(conf);
+
+	/* On port 53 it is ourselves: nothing left. */
+	conf = conf_new();
+	ck_assert_ptr_nonnull(conf);
+	ck_assert_int_eq(conf_finalize(conf, resolv), 0);
+	ck_assert_int_eq(drop_logged(conf, &log), -1);
+	ck_assert_msg(strstr(log, "skipped as forwarder: it is our listen "
+	    "address 127.0.0.1@53") != NULL && strstr(log, "no forwarder") !=
+	    NULL, "%s", log);
+	ck_assert_int_eq(addrlist_len(&conf->forwarders), 0);
+	free(log);
+	conf_free(conf);
+	tmp_remove(resolv);
+}
+END_TEST
+
 /* What the file configured is left alone, and resolv.conf not read. */
 START_TEST(test_finalize_keeps_configured)
 {
@@ -1243,6 +1303,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_finalize_defaults);
 	tcase_add_test(tc, test_finalize_wildcard);
 	tcase_add_test(tc, test_finalize_none_left);
+	tcase_add_test(tc, test_finalize_port_moved);
 	tcase_add_test(tc, test_finalize_keeps_configured);
 	tcase_add_test(tc, test_read_resolv);
 	suite_add_tcase(s, tc);
