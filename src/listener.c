@@ -7,7 +7,8 @@
  *
  * TCP (RFC 7766): 2-byte framing, several queries in flight per connection,
  * each answered as soon as it completes (6.2.1, 7), an idle timeout that
- * only a complete message resets (6.2.3), and a cap on connections.
+ * only a complete message resets (6.2.3), a cap on connections that clients
+ * the query ACL refuses cannot use up, and a bound on unread answers.
  */
 #include "config.h"
 
@@ -26,6 +27,7 @@
 #include <ldns/ldns.h>
 
 #include "dns64proxy.h"
+#include "acl.h"
 #include "conf.h"
 #include "listener.h"
 #include "log.h"
@@ -35,6 +37,12 @@
 
 #define UDP_BATCH	64	/* datagrams read per wakeup */
 #define TCP_BACKLOG	128
+/*
+ * A client that pipelines queries but does not read its answers stops
+ * being read from once this much waits to be written, so that it cannot
+ * make us buffer without bound; the idle timeout then closes it.
+ */
+#define TCP_OUT_MAX	(64 * 1024)
 
 struct listen_sock {
 	TAILQ_ENTRY(listen_sock) entry;
@@ -56,6 +64,7 @@ struct tcp_conn {
 	socklen_t		 peerlen;
 	TAILQ_HEAD(, client)	 pending;
 	unsigned int		 npending;
+	int			 refused;	/* by the query ACL */
 	int			 eof;		/* client done sending */
 	int			 freeing;
 };
@@ -337,7 +346,8 @@ listener_send(struct client *cl, const uint8_t *wire, size_t len)
 		log_warnx("%s: reply not queued", cl->name);
 }
 
-static void
+/* A connection without a working idle timer could stay forever. */
+static int
 arm_idle(struct tcp_conn *conn)
 {
 	unsigned int	 ms = conn->l->w->conf->tcp_idle_timeout;
@@ -345,7 +355,34 @@ arm_idle(struct tcp_conn *conn)
 
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(conn->ev_idle, &tv);
+	if (evtimer_add(conn->ev_idle, &tv) == -1) {
+		log_warnx("%s: evtimer_add failed", __func__);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * At the connection cap, a client the query ACL allows takes the place of
+ * the oldest connection from a refused one: refused clients still get their
+ * REFUSED over TCP, but cannot lock out the clients we serve (RFC 7766
+ * 6.2.2).
+ */
+static int
+make_room(struct listener *l, int refused)
+{
+	struct tcp_conn	*conn;
+
+	if (l->nconns < l->w->conf->tcp_max_clients)
+		return (1);
+	if (refused)
+		return (0);
+	TAILQ_FOREACH(conn, &l->conns, entry)
+		if (conn->refused) {
+			conn_free(conn);
+			return (1);
+		}
+	return (0);
 }
 
 static void
@@ -356,9 +393,11 @@ tcp_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 	struct listener		*l = ls->l;
 	struct tcp_conn		*conn;
 	char			 name[SA_STRLEN];
+	int			 refused;
 
 	(void)evl;
-	if (l->nconns >= l->w->conf->tcp_max_clients) {
+	refused = acl_match_sa(&l->w->conf->query_acl, sa) != ACL_ALLOW;
+	if (!make_room(l, refused)) {
 		log_debug("%s: tcp connection refused, %u connections open",
 		    sa_str(sa, name, sizeof(name)), l->nconns);
 		close(fd);
@@ -370,6 +409,7 @@ tcp_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 		return;
 	}
 	conn->l = l;
+	conn->refused = refused;
 	TAILQ_INIT(&conn->pending);
 	memcpy(&conn->peer, sa, salen);
 	conn->peerlen = salen;
@@ -393,8 +433,12 @@ tcp_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 	bufferevent_setcb(conn->bev, tcp_read_cb, tcp_write_cb, tcp_event_cb,
 	    conn);
 	bufferevent_setwatermark(conn->bev, EV_READ, 2, 0);
-	bufferevent_enable(conn->bev, EV_READ | EV_WRITE);
-	arm_idle(conn);
+	bufferevent_setwatermark(conn->bev, EV_WRITE, TCP_OUT_MAX / 2, 0);
+	if (bufferevent_enable(conn->bev, EV_READ | EV_WRITE) == -1 ||
+	    arm_idle(conn) == -1) {
+		log_warnx("%s: cannot serve the connection", __func__);
+		conn_free(conn);
+	}
 }
 
 /*
@@ -409,8 +453,9 @@ tcp_accept_error_cb(struct evconnlistener *evl, void *arg)
 	struct timeval		 tv = { 1, 0 };
 
 	log_warn("tcp accept");
-	evconnlistener_disable(evl);
-	evtimer_add(ls->ev_backoff, &tv);
+	/* Without the timer, keep accepting rather than stop for good. */
+	if (evtimer_add(ls->ev_backoff, &tv) == 0)
+		evconnlistener_disable(evl);
 }
 
 static void
@@ -420,7 +465,8 @@ tcp_backoff_cb(evutil_socket_t fd, short events, void *arg)
 
 	(void)fd;
 	(void)events;
-	evconnlistener_enable(ls->tcp);
+	if (evconnlistener_enable(ls->tcp) == -1)
+		log_warnx("%s: evconnlistener_enable failed", __func__);
 }
 
 static void
@@ -449,6 +495,30 @@ conn_finished(struct tcp_conn *conn)
 	    evbuffer_get_length(bufferevent_get_output(conn->bev)) == 0);
 }
 
+static int
+conn_may_read(struct tcp_conn *conn)
+{
+	return (conn->npending < conn->l->w->conf->tcp_max_pipeline &&
+	    evbuffer_get_length(bufferevent_get_output(conn->bev)) <
+	    TCP_OUT_MAX);
+}
+
+/* Read again once answers are written or queries done. */
+static void
+conn_resume(struct tcp_conn *conn)
+{
+	if (conn->eof || (bufferevent_get_enabled(conn->bev) & EV_READ) ||
+	    !conn_may_read(conn))
+		return;
+	if (bufferevent_enable(conn->bev, EV_READ) == -1) {
+		log_warnx("%s: bufferevent_enable failed", __func__);
+		conn_free(conn);
+		return;
+	}
+	/* Messages may already wait in the buffer. */
+	tcp_read_cb(conn->bev, conn);
+}
+
 static void
 tcp_read_cb(struct bufferevent *bev, void *arg)
 {
@@ -471,8 +541,8 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 			bufferevent_setwatermark(bev, EV_READ, len + 2, 0);
 			return;
 		}
-		if (conn->npending >= l->w->conf->tcp_max_pipeline) {
-			/* Resumed by listener_detach(). */
+		if (!conn_may_read(conn)) {
+			/* Resumed by conn_resume(). */
 			bufferevent_disable(bev, EV_READ);
 			return;
 		}
@@ -490,7 +560,10 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 		memcpy(l->buf, msg + 2, len);
 		evbuffer_drain(in, len + 2);
 		/* RFC 7766 6.2.3: only a full message resets the timer. */
-		arm_idle(conn);
+		if (arm_idle(conn) == -1) {
+			conn_free(conn);
+			return;
+		}
 		l->w->stats->queries_tcp++;
 		query_start(l->w, &cl, l->buf, len);
 	}
@@ -505,6 +578,8 @@ tcp_write_cb(struct bufferevent *bev, void *arg)
 	(void)bev;
 	if (conn_finished(conn))
 		conn_free(conn);
+	else
+		conn_resume(conn);
 }
 
 static void
@@ -531,7 +606,8 @@ tcp_idle_cb(evutil_socket_t fd, short events, void *arg)
 	(void)fd;
 	(void)events;
 	if (conn->npending > 0) {
-		arm_idle(conn);
+		if (arm_idle(conn) == -1)
+			conn_free(conn);
 		return;
 	}
 	conn->l->w->stats->tcp_closed_idle++;
@@ -558,15 +634,8 @@ listener_detach(struct client *cl)
 	conn->npending--;
 	if (conn->freeing)
 		return;
-	if (conn->eof) {
-		if (conn_finished(conn))
-			conn_free(conn);
-		return;
-	}
-	if (!(bufferevent_get_enabled(conn->bev) & EV_READ) &&
-	    conn->npending < conn->l->w->conf->tcp_max_pipeline) {
-		bufferevent_enable(conn->bev, EV_READ);
-		/* Messages may already wait in the buffer. */
-		tcp_read_cb(conn->bev, conn);
-	}
+	if (conn_finished(conn))
+		conn_free(conn);
+	else
+		conn_resume(conn);
 }
