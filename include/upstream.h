@@ -17,14 +17,9 @@ struct upstream_req;
 #define UPSTREAM_CD	0x02
 #define UPSTREAM_DO	0x04
 
-enum upstream_status {
-	UPSTREAM_OK,
-	UPSTREAM_TIMEOUT,	/* every try timed out or failed */
-};
-
 struct upstream_reply {
-	enum upstream_status	 status;
-	ldns_pkt		*pkt;		/* owned by the callback */
+	ldns_pkt		*pkt;		/* owned by the callback; NULL:
+						   every try failed */
 	const struct sockaddr	*server;	/* answered, or tried last */
 	int			 tcp;
 };

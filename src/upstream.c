@@ -150,7 +150,6 @@ deliver(struct upstream_req *req, ldns_pkt *pkt)
 	void			*arg = req->arg;
 
 	memset(&r, 0, sizeof(r));
-	r.status = pkt != NULL ? UPSTREAM_OK : UPSTREAM_TIMEOUT;
 	r.pkt = pkt;
 	/* conf_addr outlives the request: it belongs to the config. */
 	r.server = req->server ? (const struct sockaddr *)&req->server->ss :
@@ -160,14 +159,18 @@ deliver(struct upstream_req *req, ldns_pkt *pkt)
 	cb(&r, arg);
 }
 
-static void
+static int
 arm_timer(struct upstream_req *req, unsigned int ms)
 {
 	struct timeval	 tv;
 
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(req->ev_timer, &tv);
+	if (evtimer_add(req->ev_timer, &tv) == -1) {
+		log_warnx("%s: evtimer_add failed", __func__);
+		return (-1);
+	}
+	return (0);
 }
 
 /* RFC 5452 9.2: a random source port, not the listener's. */
@@ -277,6 +280,8 @@ send_try(struct upstream_req *req, int tcp)
 	} else
 		rv = tcp ? open_tcp(req, wire, len) : open_udp(req, wire, len);
 	free(wire);
+	if (rv == 0)
+		rv = arm_timer(req, up->w->conf->upstream_timeout);
 	if (rv == -1) {
 		close_try(req);
 		up->w->stats->upstream_errors++;
@@ -284,7 +289,6 @@ send_try(struct upstream_req *req, int tcp)
 	}
 	req->tcp = tcp;
 	up->w->stats->upstream_queries++;
-	arm_timer(req, up->w->conf->upstream_timeout);
 	return (0);
 }
 
@@ -307,7 +311,8 @@ try_next(struct upstream_req *req)
 			return;
 	}
 	req->failed = 1;
-	arm_timer(req, 0);
+	/* Activating an event cannot fail, unlike adding a timer. */
+	event_active(req->ev_timer, EV_TIMEOUT, 1);
 }
 
 static void
