@@ -29,10 +29,11 @@ void		 upstream_free(struct upstream *);
 /*
  * Ask the forwarders.  The callback runs exactly once, from the event loop
  * and never from inside this call, unless the request is cancelled first.
- * NULL on allocation failure.
+ * who names the client in log lines and must outlive the request.  NULL on
+ * allocation failure.
  */
 struct upstream_req *upstream_query(struct upstream *, const ldns_rdf *,
-		    ldns_rr_type, ldns_rr_class, unsigned int,
+		    ldns_rr_type, ldns_rr_class, unsigned int, const char *,
 		    void (*)(struct upstream_reply *, void *), void *);
 void		 upstream_cancel(struct upstream_req *);
 

@@ -177,7 +177,7 @@ ask(struct query *q, enum query_state state, const ldns_rdf *name,
 {
 	q->state = state;
 	q->ureq = upstream_query(q->w->upstream, name, type, q->qclass,
-	    q->upflags, upstream_cb, q);
+	    q->upflags, q->cl.name, upstream_cb, q);
 	if (q->ureq == NULL) {
 		log_warnx("%s: out of memory", q->cl.name);
 		send_error(q, LDNS_RCODE_SERVFAIL, "error");

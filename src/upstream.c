@@ -14,6 +14,8 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,6 +42,7 @@ struct upstream_req {
 	ldns_rr_type		 qtype;
 	ldns_rr_class		 qclass;
 	unsigned int		 flags;
+	const char		*who;		/* the client, for the log */
 	ldns_pkt		*query;		/* this try's query */
 	const struct conf_addr	*server;
 	unsigned int		 tries;
@@ -62,11 +65,27 @@ struct upstream {
 	uint8_t			 buf[DNS_MSG_MAX];
 };
 
+static void	 req_debug(struct upstream_req *, const char *, ...)
+		    __attribute__((__format__ (printf, 2, 3)));
 static void	 try_next(struct upstream_req *);
 static void	 timer_cb(evutil_socket_t, short, void *);
 static void	 udp_read_cb(evutil_socket_t, short, void *);
 static void	 tcp_read_cb(struct bufferevent *, void *);
 static void	 tcp_event_cb(struct bufferevent *, short, void *);
+
+/* "<client>: upstream <forwarder>: <message>", at -vv. */
+static void
+req_debug(struct upstream_req *req, const char *fmt, ...)
+{
+	va_list		 ap;
+	char		 msg[256], name[SA_STRLEN];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_debug("%s: upstream %s: %s", req->who, sa_str((const struct
+	    sockaddr *)&req->server->ss, name, sizeof(name)), msg);
+}
 
 struct upstream *
 upstream_new(struct worker *w)
@@ -211,6 +230,7 @@ open_udp(struct upstream_req *req, const uint8_t *wire, size_t len)
 {
 	const struct sockaddr	*sa = (const struct sockaddr *)&req->server->ss;
 	char			 name[SA_STRLEN];
+	int			 saved;
 
 	if ((req->fd = socket(sa->sa_family, SOCK_DGRAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1) {
@@ -220,7 +240,9 @@ open_udp(struct upstream_req *req, const uint8_t *wire, size_t len)
 	if (bind_random_port(req->fd, sa->sa_family) == -1 ||
 	    connect(req->fd, sa, req->server->sslen) == -1 ||
 	    send(req->fd, wire, len, 0) == -1) {
-		log_warn("upstream %s", sa_str(sa, name, sizeof(name)));
+		saved = errno;
+		log_warnx("%s: upstream %s: %s", req->who,
+		    sa_str(sa, name, sizeof(name)), strerror(saved));
 		return (-1);
 	}
 	if ((req->ev_read = event_new(req->up->w->base, req->fd,
@@ -319,7 +341,6 @@ static void
 timer_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct upstream_req	*req = arg;
-	char			 name[SA_STRLEN];
 
 	(void)fd;
 	(void)events;
@@ -328,9 +349,7 @@ timer_cb(evutil_socket_t fd, short events, void *arg)
 		return;
 	}
 	req->up->w->stats->upstream_timeouts++;
-	log_debug("upstream %s timed out (%s)",
-	    sa_str((const struct sockaddr *)&req->server->ss, name,
-	    sizeof(name)), req->tcp ? "tcp" : "udp");
+	req_debug(req, "timed out (%s)", req->tcp ? "tcp" : "udp");
 	try_next(req);
 }
 
@@ -339,19 +358,14 @@ static ldns_pkt *
 accept_reply(struct upstream_req *req, const uint8_t *buf, size_t len)
 {
 	ldns_pkt	*pkt;
-	char		 name[SA_STRLEN];
 
 	if (ldns_wire2pkt(&pkt, buf, len) != LDNS_STATUS_OK) {
-		log_debug("upstream %s: unparsable reply ignored",
-		    sa_str((const struct sockaddr *)&req->server->ss, name,
-		    sizeof(name)));
+		req_debug(req, "unparsable reply ignored");
 		req->up->w->stats->upstream_mismatched++;
 		return (NULL);
 	}
 	if (!dnsmsg_reply_matches(req->query, pkt)) {
-		log_debug("upstream %s: reply with wrong id or question "
-		    "ignored", sa_str((const struct sockaddr *)
-		    &req->server->ss, name, sizeof(name)));
+		req_debug(req, "reply with wrong id or question ignored");
 		req->up->w->stats->upstream_mismatched++;
 		ldns_pkt_free(pkt);
 		return (NULL);
@@ -366,7 +380,6 @@ udp_read_cb(evutil_socket_t fd, short events, void *arg)
 	struct upstream		*up = req->up;
 	ldns_pkt		*pkt;
 	ssize_t			 n;
-	char			 name[SA_STRLEN];
 
 	(void)events;
 	/* Drain everything: forged datagrams must not starve the real one. */
@@ -375,9 +388,7 @@ udp_read_cb(evutil_socket_t fd, short events, void *arg)
 			if (errno == EAGAIN || errno == EINTR)
 				return;
 			/* ICMP unreachable: this forwarder is not there. */
-			log_debug("upstream %s: %s", sa_str((const struct
-			    sockaddr *)&req->server->ss, name, sizeof(name)),
-			    strerror(errno));
+			req_debug(req, "%s", strerror(errno));
 			up->w->stats->upstream_errors++;
 			evtimer_del(req->ev_timer);
 			try_next(req);
@@ -436,14 +447,12 @@ static void
 tcp_event_cb(struct bufferevent *bev, short events, void *arg)
 {
 	struct upstream_req	*req = arg;
-	char			 name[SA_STRLEN];
 
 	(void)bev;
 	if (events & BEV_EVENT_CONNECTED)
 		return;
-	log_debug("upstream %s: tcp connection %s",
-	    sa_str((const struct sockaddr *)&req->server->ss, name,
-	    sizeof(name)), (events & BEV_EVENT_EOF) ? "closed" : "failed");
+	req_debug(req, "tcp connection %s",
+	    (events & BEV_EVENT_EOF) ? "closed" : "failed");
 	req->up->w->stats->upstream_errors++;
 	evtimer_del(req->ev_timer);
 	try_next(req);
@@ -451,7 +460,7 @@ tcp_event_cb(struct bufferevent *bev, short events, void *arg)
 
 struct upstream_req *
 upstream_query(struct upstream *up, const ldns_rdf *qname, ldns_rr_type qtype,
-    ldns_rr_class qclass, unsigned int flags,
+    ldns_rr_class qclass, unsigned int flags, const char *who,
     void (*cb)(struct upstream_reply *, void *), void *arg)
 {
 	struct upstream_req	*req;
@@ -463,6 +472,7 @@ upstream_query(struct upstream *up, const ldns_rdf *qname, ldns_rr_type qtype,
 	req->qtype = qtype;
 	req->qclass = qclass;
 	req->flags = flags;
+	req->who = who;
 	req->cb = cb;
 	req->arg = arg;
 	/* One forwarder is asked twice, several are asked once each. */

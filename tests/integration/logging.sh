@@ -160,4 +160,16 @@ check_match "-vv: the reply dump has the synthesized AAAA" \
     "$(printf '%s\n' "$log" | sed -n "/^reply to 127\\.0\\.0\\.1@$P_SYN:\$/,/^127\\.0\\.0\\.1@$P_SYN /p")"
 stop_proxy
 
+# -vv: what happens upstream is logged with the client it is for.  A
+# forwarder port with nobody on it answers with ICMP port unreachable.
+DEAD=$(dead_port) || bail "no dead port"
+start_proxy -vv -f /dev/null -u "127.0.0.1@$DEAD" -p "$PFX"
+P_DEAD=$(cport)
+qp "$P_DEAD" +tries=1 +time=5 a-only.t.example A >/dev/null
+one_line "-vv, dead forwarder: the -v line" "$P_DEAD" \
+    "127.0.0.1@$P_DEAD a-only.t.example. A error SERVFAIL upstream 127.0.0.1@$DEAD"
+check_eq "-vv, dead forwarder: each failed try names the client (2 tries)" 2 \
+    "$(grep -cxF "127.0.0.1@$P_DEAD: upstream 127.0.0.1@$DEAD: Connection refused" "$PROXY_LOG")"
+stop_proxy
+
 finish
