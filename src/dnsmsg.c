@@ -222,9 +222,15 @@ dnsmsg_reply(ldns_pkt *src, const ldns_pkt *req, uint16_t edns_size)
 		goto fail;
 	if (ldns_pkt_edns(req)) {
 		set_edns(reply, req, edns_size);
+		/* RFC 6891 6.1.3: the upper 8 bits of the RCODE. */
+		ldns_pkt_set_edns_extended_rcode(reply,
+		    ldns_pkt_edns_extended_rcode(src));
 		if (copy_ede(reply, src) == -1)
 			goto fail;
-	}
+	} else if (ldns_pkt_edns(src) &&
+	    ldns_pkt_edns_extended_rcode(src) != 0)
+		/* An RCODE above 15 cannot be told without an OPT. */
+		ldns_pkt_set_rcode(reply, LDNS_RCODE_SERVFAIL);
 	ldns_pkt_free(src);
 	return (reply);
  fail:

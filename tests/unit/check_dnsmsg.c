@@ -909,6 +909,41 @@ START_TEST(test_reply_no_edns)
 END_TEST
 
 /*
+ * RFC 6891 6.1.3: an upstream's extended RCODE (here BADCOOKIE, 23 = 0x17:
+ * 7 in the header, 1 in the OPT) reaches an EDNS client whole; a client
+ * without EDNS, which cannot be told, gets SERVFAIL.
+ */
+START_TEST(test_reply_extended_rcode)
+{
+	struct msg	 m, out;
+	ldns_pkt	*req, *src, *reply;
+	int		 edns = _i;
+
+	memset(&m, 0, sizeof(m));
+	if (edns)
+		b_good_edns(&m);
+	else
+		b_good(&m);
+	req = good_req(&m);
+	ck_assert_int_eq(ldns_pkt_edns(req), edns);
+	src = upstream_reply(1, 0, 7);
+	ldns_pkt_set_edns_extended_rcode(src, 1);
+	reply = dnsmsg_reply(src, req, OUR_EDNS);
+	ck_assert_ptr_nonnull(reply);
+	to_msg(reply, &out);
+	if (edns) {
+		ck_assert_int_eq(LDNS_RCODE_WIRE(out.b), 7);
+		ck_assert_uint_eq(ldns_pkt_edns_extended_rcode(reply), 1);
+	} else {
+		ck_assert_int_eq(LDNS_RCODE_WIRE(out.b), LDNS_RCODE_SERVFAIL);
+		ck_assert_int_eq(ldns_pkt_edns(reply), 0);
+	}
+	ldns_pkt_free(reply);
+	ldns_pkt_free(req);
+}
+END_TEST
+
+/*
  * dnsmsg_udp_limit
  */
 
@@ -1500,6 +1535,7 @@ dnsmsg_suite(void)
 	tc = tcase_create("reply");
 	tcase_add_loop_test(tc, test_reply, 0, 2);
 	tcase_add_test(tc, test_reply_no_edns);
+	tcase_add_loop_test(tc, test_reply_extended_rcode, 0, 2);
 	tcase_add_loop_test(tc, test_udp_limit, 0,
 	    sizeof(limits) / sizeof(limits[0]));
 	suite_add_tcase(s, tc);
