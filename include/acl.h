@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <stdint.h>
 
-struct netaddr {
+struct acl_net {
 	sa_family_t	 af;		/* AF_INET or AF_INET6 */
 	uint8_t		 addr[16];	/* network order; 4 bytes for AF_INET */
 	uint8_t		 plen;
@@ -23,24 +23,23 @@ enum acl_action {
 
 struct acl_entry {
 	TAILQ_ENTRY(acl_entry)	 entry;
-	struct netaddr		 net;
+	struct acl_net		 net;
 	enum acl_action		 action;
 };
 TAILQ_HEAD(acl, acl_entry);
 
 /* Parse "addr", "addr/len" (v4 or v6); host bits must be zero. */
-int		 netaddr_parse(const char *, struct netaddr *, const char **);
+int		 acl_net_parse(const char *, struct acl_net *, const char **);
 /* Print as "addr/len" into buf of at least 64 bytes. */
-const char	*netaddr_str(const struct netaddr *, char *, size_t);
+const char	*acl_net_str(const struct acl_net *, char *, size_t);
 /* 1 when addr (af, network order) lies inside net. */
-int		 netaddr_contains(const struct netaddr *, int, const uint8_t *);
+int		 acl_net_contains(const struct acl_net *, int, const uint8_t *);
 /* Add or replace the entry for net.  -1 on allocation failure. */
-int		 acl_add(struct acl *, const struct netaddr *, enum acl_action);
+int		 acl_add(struct acl *, const struct acl_net *, enum acl_action);
 /* Longest-prefix match; ACL_NOMATCH when no entry covers addr. */
 enum acl_action	 acl_match(const struct acl *, int, const uint8_t *);
 /* Match a socket address; v4-mapped IPv6 is matched as IPv4. */
 enum acl_action	 acl_match_sa(const struct acl *, const struct sockaddr *);
-int		 acl_copy(struct acl *, const struct acl *);
 void		 acl_clear(struct acl *);
 
 #endif /* ACL_H */

@@ -33,7 +33,6 @@ struct worker {
 	struct upstream		*upstream;
 	struct stats		*stats;
 	unsigned int		 rr_next;	/* round-robin prefix cursor */
-	int			 verbose;
 };
 
 #endif /* DNS64PROXY_H */

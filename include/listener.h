@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "util.h"
+#include "sa.h"
 
 struct worker;
 struct listener;

@@ -21,8 +21,6 @@ void	log_info(const char *, ...)
 /* Only printed at verbosity >= 1. */
 void	log_debug(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
-void	vlog(int, const char *, va_list)
-	    __attribute__((__format__ (printf, 2, 0)));
 /* Startup failures only: log and exit(1). */
 __attribute__((__noreturn__)) void fatal(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "acl.h"
-#include "util.h"
+#include "sa.h"
 
 static int
 addrlen(sa_family_t af)
@@ -27,7 +27,7 @@ addrlen(sa_family_t af)
 }
 
 int
-netaddr_parse(const char *s, struct netaddr *na, const char **errstr)
+acl_net_parse(const char *s, struct acl_net *na, const char **errstr)
 {
 	char		 buf[INET6_ADDRSTRLEN + 8], *slash, *end;
 	long		 plen;
@@ -73,7 +73,7 @@ netaddr_parse(const char *s, struct netaddr *na, const char **errstr)
 }
 
 const char *
-netaddr_str(const struct netaddr *na, char *buf, size_t len)
+acl_net_str(const struct acl_net *na, char *buf, size_t len)
 {
 	char	 a[INET6_ADDRSTRLEN];
 
@@ -84,7 +84,7 @@ netaddr_str(const struct netaddr *na, char *buf, size_t len)
 }
 
 int
-netaddr_contains(const struct netaddr *na, int af, const uint8_t *addr)
+acl_net_contains(const struct acl_net *na, int af, const uint8_t *addr)
 {
 	int	 full, rest;
 
@@ -100,7 +100,7 @@ netaddr_contains(const struct netaddr *na, int af, const uint8_t *addr)
 }
 
 int
-acl_add(struct acl *acl, const struct netaddr *na, enum acl_action action)
+acl_add(struct acl *acl, const struct acl_net *na, enum acl_action action)
 {
 	struct acl_entry	*e;
 
@@ -124,7 +124,7 @@ acl_match(const struct acl *acl, int af, const uint8_t *addr)
 	const struct acl_entry	*e, *best = NULL;
 
 	TAILQ_FOREACH(e, acl, entry)
-		if (netaddr_contains(&e->net, af, addr) &&
+		if (acl_net_contains(&e->net, af, addr) &&
 		    (best == NULL || e->net.plen > best->net.plen))
 			best = e;
 	return (best == NULL ? ACL_NOMATCH : best->action);
@@ -140,17 +140,6 @@ acl_match_sa(const struct acl *acl, const struct sockaddr *sa)
 		return (ACL_NOMATCH);
 	addr = sa_addr(sa, &af);
 	return (acl_match(acl, af, addr));
-}
-
-int
-acl_copy(struct acl *dst, const struct acl *src)
-{
-	const struct acl_entry	*e;
-
-	TAILQ_FOREACH(e, src, entry)
-		if (acl_add(dst, &e->net, e->action) == -1)
-			return (-1);
-	return (0);
 }
 
 void

@@ -22,13 +22,13 @@
 
 #include <ldns/ldns.h>
 
+#include "dns64proxy.h"
 #include "acl.h"
 #include "conf.h"
 #include "dns64.h"
 #include "log.h"
-#include "util.h"
+#include "sa.h"
 
-#define CONF_DNS_PORT		53
 #define YESNO(x)		((x) ? "yes" : "no")
 
 /*
@@ -75,10 +75,10 @@ static void	 conf_print_domains(FILE *, const char *,
 static int
 conf_add_net(struct acl *acl, const char *s, enum acl_action action)
 {
-	struct netaddr	 na;
+	struct acl_net	 na;
 	const char	*errstr;
 
-	if (netaddr_parse(s, &na, &errstr) == -1) {
+	if (acl_net_parse(s, &na, &errstr) == -1) {
 		log_warnx("%s: %s", s, errstr);
 		return (-1);
 	}
@@ -115,7 +115,7 @@ conf_new(void)
 	conf->tcp_max_clients = 256;
 	conf->tcp_max_pipeline = 64;
 	/* The value DNS flag day 2020 settled on: no IP fragmentation. */
-	conf->edns_buffer_size = 1232;
+	conf->edns_buffer_size = DNS_EDNS_SIZE;
 	conf->user = NULL;
 
 	if (conf_add_net(&conf->exclude_aaaa, CONF_DEFAULT_EXCLUDE_AAAA,
@@ -347,7 +347,7 @@ conf_read_resolv(const char *path, struct conf_addrlist *list)
 			    "supported, skipped", path, lineno, tok);
 			continue;
 		}
-		if (conf_parse_literal(tok, CONF_DNS_PORT, &ca) == -1) {
+		if (conf_parse_literal(tok, DNS_PORT, &ca) == -1) {
 			log_warnx("%s:%d: nameserver %s: invalid address, "
 			    "skipped", path, lineno, tok);
 			continue;
@@ -426,9 +426,9 @@ conf_finalize(struct conf *conf, const char *resolv_path)
 	const char		*errstr;
 
 	if (TAILQ_EMPTY(&conf->listen)) {
-		if (conf_parse_addr("127.0.0.1", CONF_DNS_PORT, &ca,
+		if (conf_parse_addr("127.0.0.1", DNS_PORT, &ca,
 		    &errstr) == -1 || conf_addr_add(&conf->listen, &ca) == -1 ||
-		    conf_parse_addr("::1", CONF_DNS_PORT, &ca, &errstr) == -1 ||
+		    conf_parse_addr("::1", DNS_PORT, &ca, &errstr) == -1 ||
 		    conf_addr_add(&conf->listen, &ca) == -1) {
 			log_warn("default listen addresses");
 			return (-1);
@@ -527,7 +527,7 @@ conf_print_acl(FILE *fp, const struct acl *acl)
 	fputs("{", fp);
 	TAILQ_FOREACH(e, acl, entry)
 		fprintf(fp, " %s%s", e->action == ACL_DENY ? "!" : "",
-		    netaddr_str(&e->net, buf, sizeof(buf)));
+		    acl_net_str(&e->net, buf, sizeof(buf)));
 	fputs(" }", fp);
 }
 
@@ -613,7 +613,7 @@ conf_print(FILE *fp, const struct conf *conf)
 	fputc('\n', fp);
 	TAILQ_FOREACH(e, &conf->query_acl, entry)
 		fprintf(fp, "%s %s\n", e->action == ACL_DENY ? "deny" : "allow",
-		    netaddr_str(&e->net, buf, sizeof(buf)));
+		    acl_net_str(&e->net, buf, sizeof(buf)));
 	fputs("dns64-clients ", fp);
 	conf_print_acl(fp, &conf->dns64_clients);
 	fputc('\n', fp);

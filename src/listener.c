@@ -32,8 +32,8 @@
 #include "listener.h"
 #include "log.h"
 #include "query.h"
+#include "sa.h"
 #include "stats.h"
-#include "util.h"
 
 #define UDP_BATCH	64	/* datagrams read per wakeup */
 #define TCP_BACKLOG	128

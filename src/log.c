@@ -41,7 +41,7 @@ log_getverbose(void)
 	return (log_verbose);
 }
 
-void
+static void
 vlog(int pri, const char *fmt, va_list ap)
 {
 	int	 saved_errno = errno;

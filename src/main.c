@@ -258,7 +258,6 @@ main(int argc, char *argv[])
 	if ((w.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	w.stats = &stats;
-	w.verbose = verbose;
 	if ((w.listener = bind_listeners(&w)) == NULL)
 		fatalx("cannot listen, exiting");
 	if (conf_drop_own_forwarders(w.conf) == -1)

@@ -32,16 +32,16 @@
 
 #include <ldns/ldns.h>
 
+#include "dns64proxy.h"
 #include "acl.h"
 #include "conf.h"
 #include "dns64.h"
 #include "log.h"
-#include "util.h"
+#include "sa.h"
 
 /* Nesting limit of include; it also ends include loops. */
 #define PARSE_MAXDEPTH		8
 #define PARSE_MAXTOKEN		1024
-#define PARSE_DNS_PORT		53
 
 /*
  * A macro's text is pushed back into the input between these markers so
@@ -372,7 +372,7 @@ string		: STRING
 		}
 		;
 
-port		: /* empty */			{ $$ = PARSE_DNS_PORT; }
+port		: /* empty */			{ $$ = DNS_PORT; }
 		| PORT NUMBER			{
 			$$ = $2;
 			if (!number_ok($2, $<string>2, $<lineno>2, 1, 65535,
@@ -1043,7 +1043,7 @@ addr_add(struct conf_addrlist *list, const char *what, const char *s,
 
 	/* conf_parse_addr() takes "@port" too, but the file says "port". */
 	if (strchr(s, '@') != NULL ||
-	    conf_parse_addr(s, PARSE_DNS_PORT, &ca, &errstr) == -1) {
+	    conf_parse_addr(s, DNS_PORT, &ca, &errstr) == -1) {
 		parse_error(lineno, "invalid address \"%s\"", s);
 		return;
 	}
@@ -1121,7 +1121,7 @@ list_begin(struct acl *acl, sa_family_t af, const char *kw)
 static void
 list_item(const char *s, enum acl_action action, int lineno)
 {
-	struct netaddr	 na;
+	struct acl_net	 na;
 	const char	*errstr;
 	int		 fail = 0;
 
@@ -1139,7 +1139,7 @@ list_item(const char *s, enum acl_action action, int lineno)
 			parse_error(lineno, "out of memory");
 		return;
 	}
-	if (netaddr_parse(s, &na, &errstr) == -1) {
+	if (acl_net_parse(s, &na, &errstr) == -1) {
 		parse_error(lineno, "%s: invalid address \"%s\": %s",
 		    ps.acl_kw, s, errstr);
 		return;

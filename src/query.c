@@ -32,9 +32,9 @@
 #include "listener.h"
 #include "log.h"
 #include "query.h"
+#include "sa.h"
 #include "stats.h"
 #include "upstream.h"
-#include "util.h"
 
 enum query_state {
 	Q_NEW,
@@ -75,7 +75,7 @@ struct query {
 	char			 upname[SA_STRLEN + 4];
 };
 
-static void	 upstream_cb(struct upstream_reply *, void *);
+static void	 leg_reply_cb(struct upstream_reply *, void *);
 
 static void
 dump(const char *what, struct query *q, const ldns_pkt *pkt)
@@ -177,7 +177,7 @@ ask(struct query *q, enum query_state state, const ldns_rdf *name,
 {
 	q->state = state;
 	q->ureq = upstream_query(q->w->upstream, name, type, q->qclass,
-	    q->upflags, q->cl.name, upstream_cb, q);
+	    q->upflags, q->cl.name, leg_reply_cb, q);
 	if (q->ureq == NULL) {
 		log_warnx("%s: out of memory", q->cl.name);
 		send_error(q, LDNS_RCODE_SERVFAIL, "error");
@@ -933,7 +933,7 @@ ptr_done(struct query *q, ldns_pkt *pkt)
 	/* A negative answer caps the CNAME at its negative TTL. */
 	if (!positive && dns64_negative_ttl(pkt, &t) == 0 && t < ttl)
 		ttl = t;
-	/* The CNAME goes first. */
+	/* The CNAME precedes the data of its target (RFC 1034 3.6.2). */
 	if ((front = ldns_rr_list_new()) == NULL)
 		goto fail;
 	if ((rr = qname_rr(q, LDNS_RR_TYPE_CNAME, ttl,
@@ -957,7 +957,7 @@ ptr_done(struct query *q, ldns_pkt *pkt)
 }
 
 static void
-upstream_cb(struct upstream_reply *r, void *arg)
+leg_reply_cb(struct upstream_reply *r, void *arg)
 {
 	struct query	*q = arg;
 	char		 name[SA_STRLEN];

@@ -29,9 +29,9 @@
 #include "conf.h"
 #include "dnsmsg.h"
 #include "log.h"
+#include "sa.h"
 #include "stats.h"
 #include "upstream.h"
-#include "util.h"
 
 #define BIND_TRIES	10	/* random ports tried before the kernel picks */
 

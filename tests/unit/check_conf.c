@@ -26,7 +26,7 @@
 #include "conf.h"
 #include "dns64.h"
 #include "log.h"
-#include "util.h"
+#include "sa.h"
 
 #define CONF_DIR	TEST_DATADIR "/conf"
 #define GOOD_DIR	CONF_DIR "/good"
@@ -275,7 +275,7 @@ acl_text(const struct acl *acl)
 	TAILQ_FOREACH(e, acl, entry)
 		fprintf(fp, "%s%s%s", e == TAILQ_FIRST(acl) ? "" : " ",
 		    e->action == ACL_DENY ? "!" : "",
-		    netaddr_str(&e->net, net, sizeof(net)));
+		    acl_net_str(&e->net, net, sizeof(net)));
 	ck_assert_int_eq(fclose(fp), 0);
 	return (buf);
 }

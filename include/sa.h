@@ -1,8 +1,8 @@
 /*
- * util.h -- socket address helpers.
+ * sa.h -- socket address helpers.
  */
-#ifndef UTIL_H
-#define UTIL_H
+#ifndef SA_H
+#define SA_H
 
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -14,11 +14,10 @@
 /* "addr@port" for logs. */
 const char	*sa_str(const struct sockaddr *, char *, size_t);
 uint16_t	 sa_port(const struct sockaddr *);
-socklen_t	 sa_len(const struct sockaddr *);
 /* Address and port equal. */
 int		 sa_equal(const struct sockaddr *, const struct sockaddr *);
 /* Address bytes (4 or 16) and family, unmapping v4-mapped IPv6. */
 const uint8_t	*sa_addr(const struct sockaddr *, int *);
 int		 sa_is_wildcard(const struct sockaddr *);
 
-#endif /* UTIL_H */
+#endif /* SA_H */

@@ -1,5 +1,5 @@
 /*
- * util.c -- socket address helpers.
+ * sa.c -- socket address helpers.
  */
 #include "config.h"
 
@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "util.h"
+#include "sa.h"
 
 const char *
 sa_str(const struct sockaddr *sa, char *buf, size_t len)
@@ -39,13 +39,6 @@ sa_port(const struct sockaddr *sa)
 	if (sa->sa_family == AF_INET6)
 		return (ntohs(((const struct sockaddr_in6 *)sa)->sin6_port));
 	return (0);
-}
-
-socklen_t
-sa_len(const struct sockaddr *sa)
-{
-	return (sa->sa_family == AF_INET ? sizeof(struct sockaddr_in) :
-	    sizeof(struct sockaddr_in6));
 }
 
 int
