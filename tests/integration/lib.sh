@@ -341,7 +341,10 @@ random_port() {
 
 # dead_port: print a free port in 10000-19999, for a forwarder that must not
 # answer: below random_port's range (20000-59999) and Linux's ephemeral
-# range, so no concurrently running test binds it while it is in use.
+# range, so no concurrently running test listens on it.  A proxy's upstream
+# socket may happen to use it as its source port, but that socket is
+# connected to its own forwarder and receives nothing else, so queries to
+# the port still meet ICMP port unreachable.
 dead_port() {
 	local n p
 	for n in $(seq 1 $_PORT_TRIES); do
