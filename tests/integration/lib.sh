@@ -302,12 +302,26 @@ trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# Watchdog: SIGTERM this script after TEST_TIMEOUT seconds.
+# _start_time PID: the process's start time (field 22 of /proc/PID/stat),
+# which tells a process from a later one that got the same pid.
+_start_time() {
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	s=${s##*) }
+	# shellcheck disable=SC2086  # split into the fields after "(comm)"
+	set -- $s
+	echo "${20}"
+}
+
+# Watchdog: SIGTERM this script after TEST_TIMEOUT seconds.  If the script
+# was SIGKILLed meanwhile, its pid may belong to somebody else by then.
+_self_start=$(_start_time $$)
 (
 	trap 'kill "$_wd_sleep" 2>/dev/null; exit 0' TERM
 	sleep "$TEST_TIMEOUT" &
 	_wd_sleep=$!
 	wait "$_wd_sleep"
+	[ "$(_start_time $$)" = "$_self_start" ] || exit 0
 	echo "Bail out! $TEST_NAME: watchdog: still running after" \
 	    "$TEST_TIMEOUT s"
 	kill -TERM $$ 2>/dev/null
