@@ -68,6 +68,22 @@ end
 match soa.e.test. A
   answer soa.e.test. 86400 IN A 192.0.2.9
 end
+# NODATA whose SOA TTL (3600) is above its MINIMUM (1200), as an
+# authoritative server sends it, A TTL 86400: TTL 1200 (RFC 2308 5: the
+# negative answer is valid for min(SOA TTL, MINIMUM) only)
+match soa-min.e.test. AAAA
+  authority e.test. 3600 IN SOA ns.e.test. host.e.test. 7 3600 900 604800 1200
+end
+match soa-min.e.test. A
+  answer soa-min.e.test. 86400 IN A 192.0.2.9
+end
+# ... and SOA TTL 300, below MINIMUM 1200: TTL 300
+match soa-ttl.e.test. AAAA
+  authority e.test. 300 IN SOA ns.e.test. host.e.test. 7 3600 900 604800 1200
+end
+match soa-ttl.e.test. A
+  answer soa-ttl.e.test. 86400 IN A 192.0.2.9
+end
 # A TTL with the top bit set counts as 0 (RFC 2181 8)
 match topbit.e.test. AAAA
   authority e.test. 1200 IN SOA ns.e.test. host.e.test. 7 3600 900 604800 1200
@@ -145,6 +161,36 @@ match sf-chain.e.test. A
   answer sf-chain.e.test. 3600 IN CNAME target.e.test.
   answer target.e.test. 300 IN A 192.0.2.9
 end
+EOF
+	# The AAAA leg fails (SERVFAIL, REFUSED, no reply) and the A leg has
+	# A records none of which the proxy may map: "wkp-" (the WKP; A
+	# 10.1.2.3 is not global, RFC 6052 3.1), "exa-" (exclude-a
+	# 192.168.0.0/16, A 192.168.7.7), "dst-" (destinations
+	# 198.51.100.0/24, A 203.0.113.9).  NAME-ok: the same failure with a
+	# mappable A (1.2.3.4, 192.0.2.9, 198.51.100.9): the control.
+	for c in wkp:10.1.2.3:1.2.3.4 exa:192.168.7.7:192.0.2.9 \
+	    dst:203.0.113.9:198.51.100.9; do
+		IFS=: read -r kind bad good <<<"$c"
+		for f in sf ref drop; do
+			case $f in
+			sf)	fail="rcode SERVFAIL" ;;
+			ref)	fail="rcode REFUSED" ;;
+			drop)	fail=drop ;;
+			esac
+			for n in "$kind-$f.u.test.:$bad" \
+			    "$kind-$f-ok.u.test.:$good"; do
+				cat <<EOF
+match ${n%:*} AAAA
+  $fail
+end
+match ${n%:*} A
+  answer ${n%:*} 3600 IN A ${n##*:}
+end
+EOF
+			done
+		done
+	done
+	cat <<'EOF'
 # 40 A: no room in 512 bytes (5.4, RFC 2181 9)
 match big.e.test. AAAA
   authority e.test. 1200 IN SOA ns.e.test. host.e.test. 7 3600 900 604800 1200
@@ -167,7 +213,26 @@ upstream-timeout $TIMEOUT_MS
 synthesize-on-error no
 EOF
 
-# Proxy "no" first, then proxy "yes" (the one used to the end).
+# The three proxies of the *.u.test cases: the WKP; an NSP with exclude-a;
+# an NSP with destinations.
+cat >"$TEST_TMP/exa.conf" <<EOF
+upstream-timeout $TIMEOUT_MS
+exclude-a { 192.168.0.0/16 }
+EOF
+cat >"$TEST_TMP/dst.conf" <<EOF
+upstream-timeout $TIMEOUT_MS
+prefix $PFX { destinations { 198.51.100.0/24 } }
+EOF
+
+# Proxies "wkp", "exa", "dst", "no", then proxy "yes" (the one used to the
+# end).
+start_proxy -v -f "$TEST_TMP/yes.conf" -u "127.0.0.1@$FAKEUP_PORT" \
+    -p 64:ff9b::/96
+WKP_PORT=$PROXY_PORT
+start_proxy -v -f "$TEST_TMP/exa.conf" -u "127.0.0.1@$FAKEUP_PORT" -p "$PFX"
+EXA_PORT=$PROXY_PORT
+start_proxy -v -f "$TEST_TMP/dst.conf" -u "127.0.0.1@$FAKEUP_PORT"
+DST_PORT=$PROXY_PORT
 start_proxy -v -f "$TEST_TMP/no.conf" -u "127.0.0.1@$FAKEUP_PORT" -p "$PFX"
 NO_PORT=$PROXY_PORT
 start_proxy -v -f "$TEST_TMP/yes.conf" -u "127.0.0.1@$FAKEUP_PORT" -p "$PFX"
@@ -225,6 +290,15 @@ check_eq "NODATA without SOA, A TTL 86400: TTL 600 (5.1.7)" \
 out=$(q soa.e.test AAAA)
 check_eq "NODATA with SOA TTL 1200, A TTL 86400: TTL 1200 (5.1.7)" \
     "soa.e.test. 1200 AAAA $SYN9" "$(answer_rrs "$out")"
+# The SOA's own TTL and its MINIMUM both bound the negative answer (RFC
+# 2308 5), so both bound the synthesized TTL: an authoritative-style
+# upstream sends SOA TTL 3600 with MINIMUM 1200.
+out=$(q soa-min.e.test AAAA)
+check_eq "NODATA with SOA TTL 3600 MINIMUM 1200, A TTL 86400: TTL 1200 (RFC 2308 5)" \
+    "soa-min.e.test. 1200 AAAA $SYN9" "$(answer_rrs "$out")"
+out=$(q soa-ttl.e.test AAAA)
+check_eq "NODATA with SOA TTL 300 MINIMUM 1200, A TTL 86400: TTL 300 (RFC 2308 5)" \
+    "soa-ttl.e.test. 300 AAAA $SYN9" "$(answer_rrs "$out")"
 check_eq "fakeup really sends A TTL 2147483664 (the next check means it)" \
     "topbit.e.test. 2147483664 A 192.0.2.9" \
     "$(answer_rrs "$(q_fakeup topbit.e.test A)")"
@@ -267,6 +341,38 @@ check_eq "AAAA NODATA + A NODATA: NOERROR, no answer" "NOERROR 0" \
     "$(status_of "$out") $(ancount_of "$out")"
 check_eq "AAAA NODATA + A NODATA: the original AAAA NODATA (its SOA)" \
     "$SOA7" "$(authority_rrs "$out")"
+
+# --- The AAAA leg failed and the A leg has A records that this proxy may
+# not map (WKP + non-global, RFC 6052 3.1; exclude-a; destinations).  With
+# nothing synthesized, the A records must not reach the AAAA answer: the
+# client gets the AAAA leg's own reply, or SERVFAIL after a timeout (5.1.3),
+# as without DNS64.  The NAME-ok controls (a mappable A) are synthesized,
+# so the proxies and rules are right.
+for c in wkp:10.1.2.3:64:ff9b::102:304 exa:192.168.7.7:$SYN9 \
+    dst:203.0.113.9:2001:db8:64::c633:6409; do
+	kind=${c%%:*} rest=${c#*:}
+	bad=${rest%%:*} syn=${rest#*:}
+	case $kind in
+	wkp)	port=$WKP_PORT ;;
+	exa)	port=$EXA_PORT ;;
+	dst)	port=$DST_PORT ;;
+	esac
+	for f in sf:SERVFAIL ref:REFUSED drop:SERVFAIL; do
+		rc=${f#*:} f=${f%:*}
+		n=$kind-$f.u.test
+		out=$(dig_at "$port" +time=5 "$n" AAAA)
+		check_eq "$kind: AAAA $f + only A $bad (not mappable): $rc, ANCOUNT 0" \
+		    "$rc 0" "$(status_of "$out") $(ancount_of "$out")"
+		check_nomatch "$kind: AAAA $f + A $bad: no A RR in the answer" \
+		    ' A ' "$(answer_rrs "$out")"
+		check_eq "$kind: AAAA $f: the A leg was asked and answered A $bad" \
+		    1 "$(fakeup_legs "$n." A)"
+		out=$(dig_at "$port" +time=5 "$kind-$f-ok.u.test" AAAA)
+		check_eq "$kind: control: AAAA $f + A that maps: synthesized" \
+		    "NOERROR $kind-$f-ok.u.test. 600 AAAA $syn" \
+		    "$(status_of "$out") $(answer_rrs "$out")"
+	done
+done
 
 # --- A CNAME chain in the A answer (5.1.5): synthesized at its end, with
 # the chain in front.

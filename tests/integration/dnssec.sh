@@ -61,6 +61,15 @@ match signed-a.t.example. A
   answer signed-a.t.example. 300 IN A 192.0.2.37
   answer signed-a.t.example. 300 IN RRSIG A 8 3 300 $SIG
 end
+# AAAA SERVFAIL (no EDE, so not a DNSSEC failure) and a signed A RRset
+match sf-signed-a.t.example. AAAA
+  rcode SERVFAIL
+end
+match sf-signed-a.t.example. A
+  flags aa ra
+  answer sf-signed-a.t.example. 300 IN A 1.2.3.4
+  answer sf-signed-a.t.example. 300 IN RRSIG A 8 3 300 $SIG
+end
 match ad.t.example. AAAA
   flags ad ra
   authority $SOA_NEG_RR
@@ -153,6 +162,28 @@ check_eq "DO=1: unsigned NODATA, signed A RRset -> the original NODATA, no synth
 check_nomatch "DO=1: signed A RRset: no AAAA, no A, no RRSIG(A) in the answer" \
     ' (AAAA|A|RRSIG) ' "$(answer_rrs "$out")"
 check_match "DO=1: signed-a: the A leg carried do=1" ' do=1 ' "$aleg"
+
+# The AAAA leg failed (SERVFAIL, no EDE) and the A RRset is signed: for a
+# DO=1 client it may not be rewritten (RFC 6147 5.5), and the A RRset and
+# its RRSIG must not be put into an AAAA answer either: the AAAA leg's
+# SERVFAIL is passed through.
+out=$(q_fakeup +dnssec sf-signed-a.t.example A)
+check_eq "control: fakeup sends sf-signed-a's A with its RRSIG" \
+    "sf-signed-a.t.example. 300 A 1.2.3.4
+sf-signed-a.t.example. 300 RRSIG A 8 3 300 $SIG" "$(answer_rrs "$out")"
+q_legs sf-signed-a.t.example AAAA +dnssec
+check_eq "DO=1: AAAA SERVFAIL + signed A RRset -> SERVFAIL passed through, ANCOUNT 0" \
+    "SERVFAIL 0" "$(status_of "$out") $(ancount_of "$out")"
+check_nomatch "DO=1: AAAA SERVFAIL + signed A: no A, no RRSIG in the answer" \
+    ' (A|RRSIG) ' "$(answer_rrs "$out")"
+check_eq "DO=1: AAAA SERVFAIL + signed A: the A leg was asked, with do=1" \
+    "1 do=1" "$alegs $(grep -o ' do=1 ' <<<"$aleg" | tr -d ' ')"
+# Control: without DO the same data is synthesized (the A leg's RRSIG is
+# dropped), so the SERVFAIL above comes from the signature.
+q_legs sf-signed-a.t.example AAAA
+check_eq "DO=0: AAAA SERVFAIL + signed A RRset -> synthesized, no RRSIG" \
+    "NOERROR sf-signed-a.t.example. 300 AAAA 2001:db8:64::102:304" \
+    "$(status_of "$out") $(answer_rrs "$out")"
 
 # Unsigned data with DO=1 is synthesized; the A leg carries DO=1, CD=0.
 q_legs plain.t.example AAAA +dnssec
@@ -257,6 +288,15 @@ check_eq "break-dnssec yes, DO=1: signed NODATA -> synthesized" \
     "NOERROR $(syn signed-nodata c000:224)" \
     "$(status_of "$out") $(answer_rrs "$out")"
 check_eq "break-dnssec yes: signed NODATA: one A leg" 1 "$alegs"
+
+# The AAAA leg's SERVFAIL (no EDE) and a signed A RRset: with
+# break-dnssec, synthesized from the A (RFC 6147 5.1.2), without its RRSIG.
+q_legs sf-signed-a.t.example AAAA +dnssec
+check_eq "break-dnssec yes, DO=1: AAAA SERVFAIL + signed A -> synthesized" \
+    "NOERROR sf-signed-a.t.example. 300 AAAA 2001:db8:64::102:304" \
+    "$(status_of "$out") $(answer_rrs "$out")"
+check_nomatch "break-dnssec yes: AAAA SERVFAIL + signed A: no RRSIG anywhere" \
+    ' RRSIG ' "$(all_rrs "$out")"
 
 # CD=1 still wins over break-dnssec.
 q_legs signed-nodata.t.example AAAA +dnssec +cd

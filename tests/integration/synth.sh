@@ -232,6 +232,23 @@ match sect.f.test. A
   authority f.test. 300 IN NS ns.f.test.
   additional ns.f.test. 300 IN A 192.0.2.53
 end
+# AAAA NODATA behind a CNAME: the A leg must ask for the chain's end
+# (real.x.test), not the query name (5.1.5); the alias.x.test A rule would
+# give another address
+match alias.x.test. AAAA
+  answer alias.x.test. 3600 IN CNAME real.x.test.
+  authority x.test. 1200 IN SOA ns.x.test. host.x.test. 1 3600 900 604800 1200
+end
+match alias.x.test. A
+  answer alias.x.test. 3600 IN CNAME real.x.test.
+  answer real.x.test. 300 IN A 192.0.2.78
+end
+match real.x.test. AAAA
+  authority x.test. 1200 IN SOA ns.x.test. host.x.test. 1 3600 900 604800 1200
+end
+match real.x.test. A
+  answer real.x.test. 300 IN A 192.0.2.77
+end
 # AD from upstream on both legs (5.5)
 match ad.f.test. AAAA
   flags ra ad
@@ -280,6 +297,17 @@ check_eq "fakeup sect: additional of the A reply, unchanged (5.3.2)" \
     "ns.f.test. 300 A 192.0.2.53" "$(additional_rrs "$out")"
 check_nomatch "fakeup sect: no AAAA synthesized in additional (5.3.2)" \
     ' AAAA ' "$(additional_rrs "$out")"
+
+# 192.0.2.77 = c000:24d; a documentation address, mapped by the NSP only.
+out=$(q alias.x.test AAAA)
+check_eq "fakeup alias: the CNAME, then the AAAA at its end (5.1.5)" \
+    "NOERROR alias.x.test. 3600 CNAME real.x.test.
+real.x.test. 300 AAAA 2001:db8:64::c000:24d" \
+    "$(status_of "$out") $(answer_rrs "$out")"
+check_eq "fakeup alias: the A leg asked for the chain's end real.x.test (5.1.5)" \
+    1 "$(fakeup_legs real.x.test. A)"
+check_eq "fakeup alias: no A query for the query name alias.x.test" 0 \
+    "$(fakeup_legs alias.x.test. A)"
 
 out=$(q ad.f.test AAAA)
 check_eq "fakeup ad: synthesized" \
