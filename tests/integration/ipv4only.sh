@@ -104,6 +104,23 @@ check_match "TXT ipv4only.arpa: SOA in authority" \
 check_true "TXT ipv4only.arpa: answered locally" \
     proxy_logged ipv4only.arpa. TXT "local NOERROR\$"
 
+# SOA: the zone's apex, so the SOA itself is the answer (NOERROR, AA, in
+# the ANSWER section, nothing in authority), not a NODATA.  NS has no data
+# there: NODATA with the SOA in authority.
+out=$(q ipv4only.arpa SOA)
+check_eq "SOA ipv4only.arpa: NOERROR, AA, ANCOUNT 1" "NOERROR aa 1" \
+    "$(status_of "$out") $(has_flag aa "$out" && echo aa) $(ancount_of "$out")"
+check_match "SOA ipv4only.arpa: the SOA in the answer, owner ipv4only.arpa." \
+    '^ipv4only\.arpa\. [0-9]+ SOA ' "$(answer_rrs "$out")"
+check_eq "SOA ipv4only.arpa: authority empty" "" "$(authority_rrs "$out")"
+check_true "SOA ipv4only.arpa: answered locally" \
+    proxy_logged ipv4only.arpa. SOA "local NOERROR\$"
+out=$(q ipv4only.arpa NS)
+check_eq "NS ipv4only.arpa: NOERROR, no answer (NODATA)" "NOERROR 0" \
+    "$(status_of "$out") $(ancount_of "$out")"
+check_match "NS ipv4only.arpa: SOA in authority" \
+    '^ipv4only\.arpa\. [0-9]+ SOA ' "$(authority_rrs "$out")"
+
 # The name in another case is still ours (RFC 4343); the client's case is
 # kept in the answer.
 out=$(q IPv4Only.ARPA A)
@@ -192,6 +209,19 @@ out=$(q ipv4only.arpa A)
 check_eq "exclude-a 192.0.0.0/24: A ipv4only.arpa unchanged" \
     "192.0.0.170 192.0.0.171" \
     "$(answer_rrs "$out" | awk '{ print $4 }' | sort | tr '\n' ' ' | sed 's/ $//')"
+
+# never-synthesize is a mapping rule too: it does not suppress the two
+# AAAA of ipv4only.arpa (RFC 7050 3), neither for a parent domain nor for
+# the name itself.
+for dom in arpa ipv4only.arpa; do
+	proxy_conf "$DEAD" "never-synthesize { $dom }"
+	out=$(q ipv4only.arpa AAAA)
+	check_eq "never-synthesize { $dom }: AAAA ipv4only.arpa still 64:ff9b::c000:aa and :ab (RFC 7050 3)" \
+	    "NOERROR 64:ff9b::c000:aa
+64:ff9b::c000:ab" "$(status_of "$out") $(aaaa_of "$out" | sort)"
+	check_true "never-synthesize { $dom }: answered locally" \
+	    proxy_logged ipv4only.arpa. AAAA "local NOERROR\$"
+done
 
 # A prefix for some clients only: the others do not learn it.
 proxy_conf "$DEAD" "prefix 2001:db8:64::/96
