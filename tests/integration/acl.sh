@@ -95,6 +95,56 @@ check_eq "malformed query from an allowed client: FORMERR (the packet is bad)" \
 check_match "malformed query from the denied 127.0.0.3: REFUSED or nothing, never FORMERR" \
     '^(REFUSED|none)$' "$(bad_from 127.0.0.3)"
 
+# TCP connection slots (tcp-clients 2) and refused clients: a client the
+# query ACL refuses must not lock the allowed ones out by holding the
+# slots.  When they are all taken and an allowed client connects, the
+# proxy closes the oldest connection from a refused client to make room; a
+# new connection from a refused client while allowed clients hold every
+# slot is closed at once.
+#
+# A connection from 127.0.0.3 that stays open without a complete query:
+# dnsq -S -d 1500 writes the 2-byte length at once and the message in 3
+# pieces 1.5 s apart (complete after 4.5 s, well within the default
+# 10 s idle timeout), then reads; "closed" if the proxy closed it first.
+proxy_conf "$UNBOUND_PORT" "deny 127.0.0.3/32
+tcp-clients 2"
+run_bg "$TEST_TMP/r1.out" dq -t -b 127.0.0.3 -S -d 1500 -T 3000 \
+    a-only.t.example/A/id=301
+r1=$BG_PID
+sleep 0.3	# r1 is the older
+run_bg "$TEST_TMP/r2.out" dq -t -b 127.0.0.3 -S -d 1500 -T 3000 \
+    a-only.t.example/A/id=302
+r2=$BG_PID
+sleep 0.3	# the proxy has accepted both: every slot taken
+check_eq "tcp-clients 2, both slots held by refused 127.0.0.3: 127.0.0.2 answered over TCP" \
+    "NOERROR $A33" "$(answered_by 127.0.0.2 +tcp)"
+wait "$r1"
+wait "$r2"
+out=$(cat "$TEST_TMP/r1.out")
+check_eq "... the oldest refused connection was closed to make room (no reply, closed)" \
+    "0 closed" "$(dq_count "$out") $(grep -x closed <<<"$out")"
+out=$(cat "$TEST_TMP/r2.out")
+check_eq "... the other refused connection stays, its query gets REFUSED" \
+    "302 REFUSED" "$(dq_field id "$out") $(dq_field rcode "$out")"
+# Both slots held by allowed clients (idle bash connections from
+# 127.0.0.1): a new connection from the refused 127.0.0.3 is closed at
+# once, without an answer.
+exec {h1}<>"/dev/tcp/127.0.0.1/$PROXY_PORT" || bail "cannot connect to proxy"
+exec {h2}<>"/dev/tcp/127.0.0.1/$PROXY_PORT" || bail "cannot connect to proxy"
+sleep 0.3	# let the proxy accept both
+t0=$(now_ms)
+out=$(dq -t -b 127.0.0.3 -T 3000 a-only.t.example/A/id=303)
+t1=$(now_ms)
+check_eq "tcp-clients 2 held by allowed clients: refused 127.0.0.3 closed, no reply" \
+    "0 closed" "$(dq_count "$out") $(grep -x closed <<<"$out")"
+check_range "... closed at once (< 1 s, not after the 3 s dnsq timeout)" \
+    0 1000 $((t1 - t0))
+exec {h1}>&-
+exec {h2}>&-
+sleep 0.3	# let the proxy see the closes
+check_eq "tcp-clients 2, slots free again: 127.0.0.3 REFUSED over TCP" \
+    "REFUSED " "$(answered_by 127.0.0.3 +tcp)"
+
 # Longest prefix wins, whatever the order of the lines.
 for order in deny-first allow-first; do
 	if [ $order = deny-first ]; then

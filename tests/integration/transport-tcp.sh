@@ -177,6 +177,120 @@ check_eq "RFC 7766 6.2.3: each complete message resets the idle timer" \
     "31 32 33 34" "$(ids "$out")"
 check_nomatch "RFC 7766 6.2.3: ... and the connection stays open" '^closed' "$out"
 
+# ----------------- RFC 7766 6.2.3: a client that never reads its replies
+# One connection writes FLOOD_N queries for big.t.example (60 A, ~1 KB per
+# reply: ~40 MB of replies) and never reads.  The proxy stops reading from
+# a connection while more than 64 KiB of replies wait to be written, so
+# the idle timeout (2 s) closes it soon, and its memory stays bounded.
+# Without that bound the proxy reads all 40000 and keeps the replies the
+# kernel will not take: ~38 MB more peak RSS here.  With it the proxy takes
+# only what fills the kernel's socket buffers (a few MB, ~3000 queries
+# here).  Meanwhile other clients are served.  The close is seen on the
+# proxy's side of the connection (/proc/net/tcp): the client, which reads
+# nothing, gets the FIN only after the unsent replies.  The idle timeout
+# runs from the last query the proxy took (its -v line), not from the
+# start: how long the proxy needs to fill the buffers depends on the load.
+# PB: a fresh proxy of its own, so its peak RSS (VmHWM) measures this
+# alone.
+FLOOD_N=40000
+FLOOD_HWM_MAX=8192	# kB
+start_proxy -f "$TEST_TMP/pu.conf" -u "127.0.0.1@$UNBOUND_PORT" \
+    -p "$PREFIX/96" -v
+PB_PORT=$PROXY_PORT PB_PID=$PROXY_PID PB_LOG=$PROXY_LOG
+
+# vm_hwm PID: peak resident set size of PID in kB.
+vm_hwm() {
+	sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB$/\1/p' "/proc/$1/status"
+}
+
+# tcp_port_hex FD: the local port (4 hex digits, as /proc/net/tcp has it)
+# of this shell's TCP socket FD.
+tcp_port_hex() {
+	local ino
+	ino=$(readlink "/proc/$$/fd/$1") || return 1
+	ino=${ino#socket:[}
+	awk -v i="${ino%]}" '$10 == i { split($2, a, ":"); print a[2] }' \
+	    /proc/net/tcp
+}
+
+# tcp_state LPORT RPORT: the state (hex, 01 = established) of the socket
+# 127.0.0.1:LPORT -> 127.0.0.1:RPORT (hex ports); empty if there is none.
+tcp_state() {
+	awk -v l="0100007F:$1" -v r="0100007F:$2" \
+	    '$2 == l && $3 == r { print $4; exit }' /proc/net/tcp
+}
+
+# The flood: 1000 framed queries (length 31, ID i, RD, no EDNS), FLOOD_N/1000
+# times.
+qbody='\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03big\x01t\x07example\x00\x00\x01\x00\x01'
+fmt=
+for ((i = 0; i < 1000; i++)); do
+	printf -v f '\\x00\\x1f\\x%02x\\x%02x%s' $((i >> 8)) $((i & 255)) \
+	    "$qbody"
+	fmt+=$f
+done
+printf '%b' "$fmt" >"$TEST_TMP/flood1k.bin"
+for ((i = 0; i < FLOOD_N / 1000; i++)); do
+	cat "$TEST_TMP/flood1k.bin"
+done >"$TEST_TMP/flood.bin"
+
+hwm0=$(vm_hwm "$PB_PID")
+exec {fl}<>"/dev/tcp/127.0.0.1/$PB_PORT" || bail "cannot connect to proxy"
+cport=$(tcp_port_hex "$fl")
+pport=$(printf '%04X' "$PB_PORT")
+if [ -z "$cport" ] || [ "$(tcp_state "$pport" "$cport")" != 01 ]; then
+	bail "flood connection not found in /proc/net/tcp"
+fi
+t0=$(now_ms)
+# The writer blocks once the proxy stops reading and the kernel buffers are
+# full; it ends when the proxy closes (EPIPE) or at the latest with the
+# test (tracked).
+cat "$TEST_TMP/flood.bin" 1>&"$fl" 2>/dev/null </dev/null &
+fpid=$!
+track_pid "$fpid"
+sleep 0.3
+st=$(tcp_state "$pport" "$cport")
+out=$(dq -t -T 2000 a-only.t.example/AAAA/id=81)
+check_eq "unread replies: another TCP client is answered meanwhile" \
+    "81 a-only.t.example. 300 AAAA ${PREFIX}c000:221" \
+    "$(dq_field id "$out") $(dq_answer "$out")"
+out=$(dq -T 2000 a-only.t.example/AAAA/id=82)
+check_eq "unread replies: a UDP client is answered meanwhile" \
+    "82 a-only.t.example. 300 AAAA ${PREFIX}c000:221" \
+    "$(dq_field id "$out") $(dq_answer "$out")"
+check_eq "unread replies: ... while the flooding connection was open" 01 "$st"
+# Wait (at most 20 s) for the proxy to close its side; note when it last
+# answered a query of the flood (taken = their number).
+taken=0 t_last=$t0
+for n in $(seq 1 200); do
+	st=$(tcp_state "$pport" "$cport")
+	c=$(count_matches "$PB_LOG" ' big\.t\.example\. A ')
+	if [ "$c" != "$taken" ]; then
+		taken=$c t_last=$(now_ms)
+	fi
+	[ "$st" = 01 ] || break
+	sleep 0.1
+done
+t1=$(now_ms)
+hwm1=$(vm_hwm "$PB_PID")
+note "flood of $FLOOD_N unread queries: $taken answered, the last after" \
+    "$((t_last - t0)) ms; closed after $((t1 - t0)) ms (state '$st')," \
+    "VmHWM $hwm0 -> $hwm1 kB"
+check_range "unread replies: peak RSS grows by less than $FLOOD_HWM_MAX kB for ~40 MB of replies" \
+    0 "$FLOOD_HWM_MAX" $((hwm1 - hwm0))
+check_range "unread replies: the proxy stopped reading: took < half of the $FLOOD_N queries" \
+    1 $((FLOOD_N / 2)) "$taken"
+check_range "unread replies: closed by the idle timeout (2 s) after the last query taken (1-4 s)" \
+    1000 4000 $((t1 - t_last))
+exec {fl}>&-
+stop_pid "$fpid"
+check_true "unread replies: proxy PB still running" kill -0 "$PB_PID"
+out=$(dq -t a-only.t.example/A/id=83)
+check_eq "unread replies: afterwards a new connection is served" \
+    "83 a-only.t.example. 300 A 192.0.2.33" \
+    "$(dq_field id "$out") $(dq_answer "$out")"
+stop_pid "$PB_PID"
+
 # PF: fakeup upstream, default limits; upstream-timeout well above the
 # 1500 ms of slow.x.test.
 printf 'upstream-timeout 3000\n' >"$TEST_TMP/pf.conf"
