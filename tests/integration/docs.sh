@@ -3,8 +3,9 @@
 # docs.sh - the documentation keeps up with the code: every config keyword
 # of the parser is described in dns64proxy.conf(5) and shown in the example
 # etc/dns64proxy.conf, every command line option is in dns64proxy(8) and the
-# README, and both manual pages format without a groff warning.  Reads
-# files only; no network.
+# README, the README's two commands install what CI installs, and both
+# manual pages format without a groff warning.  Reads files only; no
+# network.
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/integration/lib.sh"
@@ -54,6 +55,18 @@ for ((i = 0; i < ${#opts}; i++)); do
 	    "$man8"
 	check_true "README's option table has -$o" grep -Fq "| \`-$o" "$readme"
 done
+
+# The README's two commands and .ci/run install the same packages, so a
+# green CI run means the README's commands work on a fresh machine.
+readme_pkgs=$(sed -n '/^```sh$/{n;p}' "$readme" | head -n 2 |
+    grep -o 'apt-get install [^&]*' | tr ' ' '\n' |
+    grep -v -e '^apt-get$' -e '^install$' -e '^-' | grep . | sort -u)
+ci_pkgs=$(sed -n '/^deps="/,/"$/p' "$top_srcdir/.ci/run" |
+    sed 's/deps=//; s/"//g' | tr -s ' \t' '\n\n' | grep . | sort -u)
+check_range "README: packages found in its two commands" 10 40 \
+    "$(printf '%s\n' "$readme_pkgs" | grep -c .)"
+check_eq "README's two commands install exactly what .ci/run installs" \
+    "$ci_pkgs" "$readme_pkgs"
 
 for m in "$man8" "$man5"; do
 	err=$(groff -mdoc -ww -z -Tutf8 "$m" 2>&1)
