@@ -12,6 +12,7 @@
 #define DNSMSG_RCODE_BADVERS	16	/* RFC 6891 6.1.3 */
 #define DNSMSG_EDE		15	/* EDNS option code, RFC 8914 */
 #define DNSMSG_EDE_SYNTHESIZED	29
+#define DNSMSG_EDE_MAX		300	/* bytes of upstream EDE relayed */
 
 enum dnsmsg_verdict {
 	DNSMSG_DROP = -1,	/* not worth an answer */
@@ -26,6 +27,12 @@ enum dnsmsg_verdict {
  */
 enum dnsmsg_verdict dnsmsg_parse_query(const uint8_t *, size_t, ldns_pkt **,
 		    int *);
+/*
+ * Parse a reply from upstream, refusing what ldns would misread (A or AAAA
+ * RDATA of the wrong length, several OPT or TSIG RRs, an OPT outside the
+ * additional section).
+ */
+ldns_status	 dnsmsg_parse_reply(const uint8_t *, size_t, ldns_pkt **);
 /*
  * An error reply to the query whose 12-byte header is hdr; req, when it
  * could be parsed, gives the question and EDNS.
@@ -42,7 +49,8 @@ ldns_pkt	*dnsmsg_reply(ldns_pkt *, const ldns_pkt *, uint16_t);
 size_t		 dnsmsg_udp_limit(const ldns_pkt *, uint16_t);
 /*
  * Render to wire, dropping what does not fit in max: additional first (no
- * TC, RFC 2181 9), then authority, then everything with TC set.
+ * TC, RFC 2181 9), then authority, then everything with TC set, then the
+ * EDNS options.  LDNS_STATUS_PACKET_OVERFLOW when even that is too big.
  */
 ldns_status	 dnsmsg_render(ldns_pkt *, size_t, uint8_t **, size_t *);
 /* A query for upstream with a random ID and our EDNS. */

@@ -25,6 +25,73 @@ question(const ldns_pkt *pkt)
 	return (ldns_rr_list_rr(ldns_pkt_question(pkt), 0));
 }
 
+/* Skip a name in wire form; -1 when it runs off the end. */
+static int
+skip_name(const uint8_t *w, size_t len, size_t *pos)
+{
+	uint8_t	 c;
+
+	for (;;) {
+		if (*pos >= len)
+			return (-1);
+		c = w[*pos];
+		if (c == 0) {
+			(*pos)++;
+			return (0);
+		}
+		if ((c & 0xc0) == 0xc0) {		/* a pointer ends it */
+			*pos += 2;
+			return (*pos <= len ? 0 : -1);
+		}
+		if ((c & 0xc0) != 0)			/* RFC 6891 5 */
+			return (-1);
+		*pos += 1 + c;
+	}
+}
+
+/*
+ * What ldns 1.8 lets through or mishandles, checked on the wire first:
+ * it reads the fixed 4 or 16 bytes of an A or AAAA and ignores the rest
+ * of the RDATA, so an IN A with RDLENGTH 5 would be synthesized from; it
+ * counts OPT RRs in 8 bits, so 256 of them look like none; and each TSIG
+ * RR after the first is leaked (RFC 8945 4.2 wants one, last).  Returns
+ * the number of OPT RRs, which must all be in the additional section, or
+ * -1 for a message to refuse.
+ */
+static int
+wire_check(const uint8_t *w, size_t len)
+{
+	size_t		 pos = LDNS_HEADER_SIZE, rdlen;
+	unsigned int	 i, total, nopt = 0;
+	uint16_t	 type, class;
+
+	total = LDNS_ANCOUNT(w) + LDNS_NSCOUNT(w) + LDNS_ARCOUNT(w);
+	for (i = 0; i < LDNS_QDCOUNT(w); i++)
+		if (skip_name(w, len, &pos) == -1 || (pos += 4) > len)
+			return (-1);
+	for (i = 0; i < total; i++) {
+		if (skip_name(w, len, &pos) == -1 || pos + 10 > len)
+			return (-1);
+		type = ldns_read_uint16(w + pos);
+		class = ldns_read_uint16(w + pos + 2);
+		rdlen = ldns_read_uint16(w + pos + 8);
+		if ((pos += 10 + rdlen) > len)
+			return (-1);
+		if (class == LDNS_RR_CLASS_IN &&
+		    ((type == LDNS_RR_TYPE_A && rdlen != 4) ||
+		    (type == LDNS_RR_TYPE_AAAA && rdlen != 16)))
+			return (-1);
+		if (type == LDNS_RR_TYPE_TSIG && i != total - 1)
+			return (-1);
+		if (type == LDNS_RR_TYPE_OPT) {
+			if (i < total - LDNS_ARCOUNT(w))
+				return (-1);
+			nopt++;
+		}
+	}
+	return (nopt);
+}
+
 /*
  * Each test stands on its own, as in Unbound's worker_check_request(): a
  * query with any one count wrong is rejected.
@@ -36,12 +103,13 @@ dnsmsg_parse_query(const uint8_t *wire, size_t len, ldns_pkt **reqp,
 	ldns_pkt		*req = NULL;
 	const ldns_rr		*q;
 	ldns_rdf		*data;
-	unsigned int		 nopt;
+	int			 nopt;
 
 	*reqp = NULL;
 	if (len < LDNS_HEADER_SIZE || LDNS_QR_WIRE(wire))
 		return (DNSMSG_DROP);
-	if (ldns_wire2pkt(&req, wire, len) != LDNS_STATUS_OK)
+	if ((nopt = wire_check(wire, len)) != -1 &&
+	    ldns_wire2pkt(&req, wire, len) != LDNS_STATUS_OK)
 		req = NULL;
 	*reqp = req;
 	/* RFC 1035 4.1.1 */
@@ -53,9 +121,6 @@ dnsmsg_parse_query(const uint8_t *wire, size_t len, ldns_pkt **reqp,
 	if (req == NULL || LDNS_QDCOUNT(wire) != 1 || LDNS_ANCOUNT(wire) != 0 ||
 	    LDNS_NSCOUNT(wire) != 0 || LDNS_TC_WIRE(wire))
 		return (DNSMSG_ERROR);
-	/* ldns folds OPT RRs into the header fields; count them back. */
-	nopt = LDNS_ARCOUNT(wire) - ldns_pkt_arcount(req) -
-	    (ldns_pkt_tsig(req) != NULL);
 	if (nopt > 1)			/* RFC 6891 6.1.1 */
 		return (DNSMSG_ERROR);
 	if (nopt == 1) {
@@ -81,6 +146,19 @@ dnsmsg_parse_query(const uint8_t *wire, size_t len, ldns_pkt **reqp,
 		break;
 	}
 	return (DNSMSG_OK);
+}
+
+ldns_status
+dnsmsg_parse_reply(const uint8_t *wire, size_t len, ldns_pkt **pktp)
+{
+	int	 nopt;
+
+	*pktp = NULL;
+	if (len < LDNS_HEADER_SIZE)
+		return (LDNS_STATUS_WIRE_INCOMPLETE_HEADER);
+	if ((nopt = wire_check(wire, len)) == -1 || nopt > 1)
+		return (LDNS_STATUS_WIRE_RDATA_ERR);
+	return (ldns_wire2pkt(pktp, wire, len));
 }
 
 /* Our OPT: only when the client sent one (RFC 6891 6.1.1, 7). */
@@ -169,21 +247,27 @@ push_option(ldns_pkt *pkt, ldns_edns_option *opt)
 	return (ldns_edns_option_list_push(list, opt) ? 0 : -1);
 }
 
-/* Keep the EDE options of src, drop the rest (RFC 6891 6.1.1). */
+/*
+ * Keep the EDE options of src, drop the rest (RFC 6891 6.1.1).  An EDE is
+ * a code and a short text for a human; the forwarder's are kept only up to
+ * DNSMSG_EDE_MAX bytes in all, so that they never crowd out the answer.
+ */
 static int
 copy_ede(ldns_pkt *dst, ldns_pkt *src)
 {
 	ldns_edns_option_list	*from;
 	ldns_edns_option	*opt;
-	size_t			 i, n;
+	size_t			 i, n, room = DNSMSG_EDE_MAX;
 
 	if ((from = ldns_pkt_edns_get_option_list(src)) == NULL)
 		return (0);
 	n = ldns_edns_option_list_get_count(from);
 	for (i = 0; i < n; i++) {
 		opt = ldns_edns_option_list_get_option(from, i);
-		if (ldns_edns_get_code(opt) != DNSMSG_EDE)
+		if (ldns_edns_get_code(opt) != DNSMSG_EDE ||
+		    4 + ldns_edns_get_size(opt) > room)
 			continue;
+		room -= 4 + ldns_edns_get_size(opt);
 		if ((opt = ldns_edns_clone(opt)) == NULL)
 			return (-1);
 		if (push_option(dst, opt) == -1) {
@@ -274,10 +358,12 @@ dnsmsg_render(ldns_pkt *reply, size_t max, uint8_t **wire, size_t *len)
 	for (step = 0;; step++) {
 		if ((st = ldns_pkt2wire(wire, reply, len)) != LDNS_STATUS_OK)
 			return (st);
-		if (*len <= max || step == 3)
+		if (*len <= max)
 			return (LDNS_STATUS_OK);
 		free(*wire);
 		*wire = NULL;
+		if (step == 4)
+			return (LDNS_STATUS_PACKET_OVERFLOW);
 		switch (step) {
 		case 0:
 			/* RFC 2181 9: missing additional data is not TC. */
@@ -296,6 +382,10 @@ dnsmsg_render(ldns_pkt *reply, size_t max, uint8_t **wire, size_t *len)
 			clear_section(reply, LDNS_SECTION_ANSWER);
 			clear_section(reply, LDNS_SECTION_AUTHORITY);
 			ldns_pkt_set_tc(reply, 1);
+			break;
+		case 3:
+			/* Even that is too big: the OPT loses its options. */
+			ldns_pkt_set_edns_option_list(reply, NULL);
 			break;
 		}
 	}

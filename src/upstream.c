@@ -359,7 +359,7 @@ accept_reply(struct upstream_req *req, const uint8_t *buf, size_t len)
 {
 	ldns_pkt	*pkt;
 
-	if (ldns_wire2pkt(&pkt, buf, len) != LDNS_STATUS_OK) {
+	if (dnsmsg_parse_reply(buf, len, &pkt) != LDNS_STATUS_OK) {
 		req_debug(req, "unparsable reply ignored");
 		req->up->w->stats->upstream_mismatched++;
 		return (NULL);

@@ -407,6 +407,51 @@ b_ixfr(struct msg *m)
 	query_wire(m, "example.com.", LDNS_RR_TYPE_IXFR);
 }
 
+/* ldns counts OPT RRs in 8 bits: 256 of them would look like none. */
+static void
+b_256_opt(struct msg *m)
+{
+	int	 i;
+
+	b_good(m);
+	for (i = 0; i < 256; i++)
+		add_opt(m, 4096, 0, 0, NULL, 0);
+}
+
+/*
+ * Append an RR "owner-is-the-question TYPE CLASS 300 RDATA" by hand, in
+ * section sec (1 answer, 2 authority, 3 additional), whatever its RDATA.
+ */
+static void
+add_raw_rr(struct msg *m, int sec, uint16_t type, uint16_t class,
+    const uint8_t *rdata, uint16_t rdlen)
+{
+	uint8_t	 h[12];
+
+	h[0] = 0xc0;				/* owner: pointer to QNAME */
+	h[1] = LDNS_HEADER_SIZE;
+	ldns_write_uint16(h + 2, type);
+	ldns_write_uint16(h + 4, class);
+	ldns_write_uint32(h + 6, 300);
+	ldns_write_uint16(h + 10, rdlen);
+	put(m, h, sizeof(h));
+	if (rdlen > 0)
+		put(m, rdata, rdlen);
+	ldns_write_uint16(m->b + 4 + 2 * sec,
+	    ldns_read_uint16(m->b + 4 + 2 * sec) + 1);
+}
+
+/* Two TSIG RRs: ldns leaks the first; RFC 8945 allows one, last. */
+static void
+b_two_tsig(struct msg *m)
+{
+	static const uint8_t	 t[] = { 0 };
+
+	b_good(m);
+	add_raw_rr(m, 3, LDNS_RR_TYPE_TSIG, LDNS_RR_CLASS_ANY, t, 1);
+	add_raw_rr(m, 3, LDNS_RR_TYPE_TSIG, LDNS_RR_CLASS_ANY, t, 1);
+}
+
 #define ANY	-1
 static const struct {
 	const char	*name;
@@ -438,6 +483,8 @@ static const struct {
 	    0 },
 	{ "pointer loop", b_ptr_loop, DNSMSG_ERROR, LDNS_RCODE_FORMERR, 0 },
 	{ "two OPT", b_two_opt, DNSMSG_ERROR, LDNS_RCODE_FORMERR, 1 },
+	{ "256 OPT", b_256_opt, DNSMSG_ERROR, LDNS_RCODE_FORMERR, ANY },
+	{ "two TSIG", b_two_tsig, DNSMSG_ERROR, LDNS_RCODE_FORMERR, 0 },
 	{ "option length past RDATA", b_opt_badlen, DNSMSG_ERROR,
 	    LDNS_RCODE_FORMERR, 1 },
 	{ "half an option header", b_opt_cut_header, DNSMSG_ERROR,
@@ -1162,6 +1209,187 @@ START_TEST(test_render_tc_no_answer)
 END_TEST
 
 /*
+ * dnsmsg_parse_reply: what ldns would misread is refused.
+ */
+
+/* An upstream reply to "www.example.com. AAAA" with no records. */
+static void
+r_base(struct msg *m)
+{
+	b_good(m);
+	LDNS_QR_SET(m->b);
+}
+
+static void
+r_a4(struct msg *m)
+{
+	static const uint8_t	 a[] = { 192, 0, 2, 1 };
+
+	r_base(m);
+	add_raw_rr(m, 1, LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, a, 4);
+}
+
+static void
+r_a5(struct msg *m)
+{
+	static const uint8_t	 a[] = { 8, 8, 8, 8, 0x63 };
+
+	r_base(m);
+	add_raw_rr(m, 1, LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, a, 5);
+}
+
+static void
+r_a8_additional(struct msg *m)
+{
+	static const uint8_t	 a[8] = { 8, 8, 8, 8, 9, 9, 9, 9 };
+
+	r_base(m);
+	add_raw_rr(m, 3, LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, a, 8);
+}
+
+static void
+r_aaaa15(struct msg *m)
+{
+	static const uint8_t	 a[15] = { 0x20, 0x01, 0x0d, 0xb8 };
+
+	r_base(m);
+	add_raw_rr(m, 1, LDNS_RR_TYPE_AAAA, LDNS_RR_CLASS_IN, a, 15);
+}
+
+static void
+r_aaaa16_opt(struct msg *m)
+{
+	static const uint8_t	 a[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+
+	r_base(m);
+	add_raw_rr(m, 1, LDNS_RR_TYPE_AAAA, LDNS_RR_CLASS_IN, a, 16);
+	add_opt(m, 1232, 0, 0, NULL, 0);
+}
+
+static void
+r_two_opt(struct msg *m)
+{
+	r_base(m);
+	add_opt(m, 1232, 0, 0, NULL, 0);
+	add_opt(m, 1232, 0, 0, NULL, 0);
+}
+
+/* An OPT in the answer section (RFC 6891 6.1.1: additional only). */
+static void
+r_opt_in_answer(struct msg *m)
+{
+	r_base(m);
+	add_raw_rr(m, 1, LDNS_RR_TYPE_OPT, 1232, NULL, 0);
+}
+
+static void
+r_tsig_not_last(struct msg *m)
+{
+	static const uint8_t	 t[] = { 0 };
+
+	r_base(m);
+	add_raw_rr(m, 3, LDNS_RR_TYPE_TSIG, LDNS_RR_CLASS_ANY, t, 1);
+	add_opt(m, 1232, 0, 0, NULL, 0);
+}
+
+static void
+r_cut(struct msg *m)
+{
+	r_a4(m);
+	m->len--;
+}
+
+static const struct {
+	const char	*name;
+	void		(*build)(struct msg *);
+	int		 ok;
+} reply_cases[] = {
+	{ "A, 4 octets", r_a4, 1 },
+	{ "AAAA, 16 octets, and OPT", r_aaaa16_opt, 1 },
+	{ "A with RDLENGTH 5", r_a5, 0 },
+	{ "A with RDLENGTH 8 in additional", r_a8_additional, 0 },
+	{ "AAAA with RDLENGTH 15", r_aaaa15, 0 },
+	{ "two OPT", r_two_opt, 0 },
+	{ "OPT in the answer section", r_opt_in_answer, 0 },
+	{ "TSIG before the OPT", r_tsig_not_last, 0 },
+	{ "last octet missing", r_cut, 0 },
+};
+
+START_TEST(test_parse_reply)
+{
+	struct msg	 m;
+	ldns_pkt	*pkt = (ldns_pkt *)&m;
+	ldns_status	 st;
+
+	memset(&m, 0, sizeof(m));
+	reply_cases[_i].build(&m);
+	st = dnsmsg_parse_reply(m.b, m.len, &pkt);
+	ck_assert_msg((st == LDNS_STATUS_OK) == reply_cases[_i].ok,
+	    "%s: %s", reply_cases[_i].name, ldns_get_errorstr_by_id(st));
+	if (st == LDNS_STATUS_OK) {
+		ck_assert_ptr_nonnull(pkt);
+		ck_assert_uint_eq(ldns_pkt_id(pkt), QID);
+		ldns_pkt_free(pkt);
+	} else
+		ck_assert_ptr_null(pkt);
+}
+END_TEST
+
+/*
+ * The forwarder's EDE text is relayed up to DNSMSG_EDE_MAX bytes; a reply
+ * that still does not fit loses its EDNS options, never its OPT or the
+ * size limit.
+ */
+START_TEST(test_ede_bounded)
+{
+	struct msg	 m, out;
+	ldns_pkt	*req, *src, *reply;
+	uint8_t		*wire = NULL;
+	size_t		 len;
+	char		 big[2000];
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	memset(&m, 0, sizeof(m));
+	b_good_edns(&m);
+	req = good_req(&m);
+
+	/* Upstream: its small EDE 22 and 3, plus 6 small and 24 of 2000. */
+	src = upstream_reply(1, 0, LDNS_RCODE_SERVFAIL);
+	ck_assert_int_eq(dnsmsg_add_ede(src, 24, big), 0);
+	ck_assert_int_eq(dnsmsg_add_ede(src, 6, "bogus"), 0);
+	reply = dnsmsg_reply(src, req, OUR_EDNS);
+	ck_assert_ptr_nonnull(reply);
+	ck_assert_int_eq(dnsmsg_has_ede(reply, 22, 22), 1);
+	ck_assert_int_eq(dnsmsg_has_ede(reply, 3, 3), 1);
+	ck_assert_int_eq(dnsmsg_has_ede(reply, 6, 6), 1);
+	ck_assert_int_eq(dnsmsg_has_ede(reply, 24, 24), 0);
+	to_msg(reply, &out);
+	ck_assert_uint_le(out.len, 512);
+	ldns_pkt_free(reply);
+
+	/* Our own too-big option: dropped at the last step, OPT kept. */
+	reply = mkreply(1);
+	ck_assert_int_eq(dnsmsg_add_ede(reply, 0, big), 0);
+	ck_assert_int_eq(dnsmsg_render(reply, 512, &wire, &len),
+	    LDNS_STATUS_OK);
+	ck_assert_uint_le(len, 512);
+	ck_assert_uint_eq(LDNS_ARCOUNT(wire), 1);
+	ck_assert_int_eq(LDNS_TC_WIRE(wire) != 0, 1);
+	free(wire);
+	ldns_pkt_free(reply);
+
+	/* Not even the question fits: an error, never an oversized reply. */
+	reply = mkreply(1);
+	ck_assert_int_eq(dnsmsg_render(reply, 12, &wire, &len),
+	    LDNS_STATUS_PACKET_OVERFLOW);
+	ck_assert_ptr_null(wire);
+	ldns_pkt_free(reply);
+	ldns_pkt_free(req);
+}
+END_TEST
+
+/*
  * dnsmsg_query
  */
 
@@ -1549,6 +1777,8 @@ dnsmsg_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("upstream");
+	tcase_add_loop_test(tc, test_parse_reply, 0,
+	    sizeof(reply_cases) / sizeof(reply_cases[0]));
 	tcase_add_loop_test(tc, test_query, 0,
 	    sizeof(queries) / sizeof(queries[0]));
 	tcase_add_test(tc, test_query_ids);
@@ -1560,6 +1790,7 @@ dnsmsg_suite(void)
 	tcase_add_test(tc, test_add_ede);
 	tcase_add_test(tc, test_has_ede);
 	tcase_add_test(tc, test_has_ede_other);
+	tcase_add_test(tc, test_ede_bounded);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("names");
