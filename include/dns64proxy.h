@@ -5,6 +5,7 @@
 #ifndef DNS64PROXY_H
 #define DNS64PROXY_H
 
+#include <sys/queue.h>
 #include <stdint.h>
 
 #define DNS64PROXY_CONF		SYSCONFDIR "/dns64proxy.conf"
@@ -18,6 +19,7 @@
 
 struct conf;
 struct listener;
+struct query;
 struct upstream;
 struct stats;
 
@@ -33,6 +35,7 @@ struct worker {
 	struct upstream		*upstream;
 	struct stats		*stats;
 	unsigned int		 rr_next;	/* round-robin prefix cursor */
+	TAILQ_HEAD(, query)	 queries;	/* in flight, for shutdown */
 };
 
 #endif /* DNS64PROXY_H */

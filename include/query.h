@@ -16,5 +16,7 @@ void	query_start(struct worker *, const struct client *, const uint8_t *,
 	    size_t);
 /* The only way a query ends: cancels its upstream work, frees it. */
 void	query_free(struct query *);
+/* At shutdown: every query still in flight, unanswered. */
+void	query_free_all(struct worker *);
 
 #endif /* QUERY_H */

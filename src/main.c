@@ -27,6 +27,7 @@
 #include "conf.h"
 #include "listener.h"
 #include "log.h"
+#include "query.h"
 #include "stats.h"
 #include "upstream.h"
 
@@ -189,6 +190,7 @@ main(int argc, char *argv[])
 	int			 file_given = 0, i;
 
 	memset(&w, 0, sizeof(w));
+	TAILQ_INIT(&w.queries);
 	memset(&stats, 0, sizeof(stats));
 	TAILQ_INIT(&cli.listen);
 	TAILQ_INIT(&cli.forwarders);
@@ -281,6 +283,7 @@ main(int argc, char *argv[])
 	event_base_dispatch(w.base);
 
 	stats_log(&stats);
+	query_free_all(&w);
 	listener_free(w.listener);
 	upstream_free(w.upstream);
 	for (i = 0; sigs[i] != 0; i++)

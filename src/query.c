@@ -57,6 +57,7 @@ struct query {
 	struct worker		*w;
 	struct client		 cl;
 	uint8_t			 hdr[LDNS_HEADER_SIZE];
+	TAILQ_ENTRY(query)	 entry;		/* worker's queries */
 	ldns_pkt		*req;
 	const ldns_rdf		*qname;		/* the client's, with case */
 	ldns_rr_type		 qtype;
@@ -90,6 +91,17 @@ dump(const char *what, struct query *q, const ldns_pkt *pkt)
 	free(s);
 }
 
+/*
+ * The 12-bit RCODE (RFC 6891 6.1.3): an upstream BADVERS or BADCOOKIE has
+ * 0 in the header's 4 bits and must not pass for NOERROR.
+ */
+static int
+full_rcode(const ldns_pkt *pkt)
+{
+	return (ldns_pkt_get_rcode(pkt) |
+	    ldns_pkt_edns_extended_rcode(pkt) << 4);
+}
+
 /* Render within the client's limits and send. Consumes reply. */
 static void
 send_reply(struct query *q, ldns_pkt *reply, const char *outcome)
@@ -113,8 +125,7 @@ send_reply(struct query *q, ldns_pkt *reply, const char *outcome)
 	if (strcmp(outcome, "passed") == 0)
 		q->w->stats->passed++;
 	q->outcome = outcome;
-	q->rcode = ldns_pkt_get_rcode(reply) |
-	    ldns_pkt_edns_extended_rcode(reply) << 4;
+	q->rcode = full_rcode(reply);
 	dump("reply to", q, reply);
 	listener_send(&q->cl, wire, len);
 	free(wire);
@@ -326,7 +337,7 @@ aaaa_done(struct query *q, ldns_pkt *pkt)
 		ask(q, Q_A, q->qname, LDNS_RR_TYPE_A);
 		return;
 	}
-	rcode = ldns_pkt_get_rcode(pkt);
+	rcode = full_rcode(pkt);
 	if (rcode == LDNS_RCODE_NXDOMAIN) {		/* RFC 6147 5.1.2 */
 		relay(q, pkt, "passed", 0);
 		return;
@@ -591,7 +602,7 @@ a_done(struct query *q, ldns_pkt *pkt)
 	ldns_pkt	*aaaa;
 	int		 rcode, n;
 
-	rcode = pkt ? ldns_pkt_get_rcode(pkt) : LDNS_RCODE_SERVFAIL;
+	rcode = pkt ? full_rcode(pkt) : LDNS_RCODE_SERVFAIL;
 	if (rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN) {
 		ldns_pkt_free(pkt);
 		/* Both legs failed: the AAAA leg's error stands. */
@@ -920,7 +931,7 @@ ptr_done(struct query *q, ldns_pkt *pkt)
 		send_error(q, LDNS_RCODE_SERVFAIL, "error");
 		return;
 	}
-	rcode = ldns_pkt_get_rcode(pkt);
+	rcode = full_rcode(pkt);
 	if (rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN) {
 		relay(q, pkt, "passed", 0);
 		return;
@@ -1026,6 +1037,7 @@ query_start(struct worker *w, const struct client *cl, const uint8_t *wire,
 		return;
 	}
 	q->w = w;
+	TAILQ_INSERT_TAIL(&w->queries, q, entry);
 	q->cl = *cl;
 	q->cl.query = q;
 	q->outcome = "dropped";
@@ -1104,8 +1116,18 @@ query_free(struct query *q)
 		log_query(q);
 	upstream_cancel(q->ureq);
 	listener_detach(&q->cl);
+	TAILQ_REMOVE(&q->w->queries, q, entry);
 	ldns_pkt_free(q->req);
 	ldns_pkt_free(q->aaaa);
 	ldns_rdf_deep_free(q->target);
 	free(q);
+}
+
+void
+query_free_all(struct worker *w)
+{
+	struct query	*q;
+
+	while ((q = TAILQ_FIRST(&w->queries)) != NULL)
+		query_free(q);
 }
