@@ -69,6 +69,14 @@ match badvers.e.test. A
   answer badvers.e.test. 60 IN A 192.0.2.11
 end
 EOF
+# An EDE text of 1300 bytes (unquoted heredoc: the text is expanded).
+big=$(printf 'x%.0s' $(seq 1 1300))
+cat >>"$rules" <<EOF
+match bigede.e.test. A
+  answer bigede.e.test. 60 IN A 192.0.2.12
+  ede 24 "$big"
+end
+EOF
 start_fakeup "$rules"
 
 # PU: unbound, default edns-buffer-size 1232.
@@ -206,6 +214,21 @@ check_match "RFC 8914: EDE text kept" \
 out=$(dq ede.e.test/A/noedns)
 check_eq "RFC 8914 / 6891 7: client without EDNS: no OPT, no EDE" "0 -" \
     "$(dq_field edns "$out") $(dq_field ede "$out")"
+
+# An upstream EDE is a short text for a human: a 1300-byte one is not
+# relayed (at most 300 bytes of upstream EDE are), so it can never push a
+# reply over the client's limit or, over TCP, the 16-bit frame length.
+out=$(dq bigede.e.test/A/bufsize=1232)
+check_eq "1300-byte upstream EDE: answer intact, the EDE not relayed" \
+    "NOERROR bigede.e.test. 60 A 192.0.2.12 -" \
+    "$(dq_field rcode "$out") $(dq_answer "$out") $(dq_field ede "$out")"
+check_range "1300-byte upstream EDE: reply within the client's 1232 bytes" \
+    1 1232 "$(dq_field size "$out")"
+check_false "1300-byte upstream EDE: no TC" dq_has_flag tc "$out"
+out=$(dq -t bigede.e.test/A)
+check_eq "1300-byte upstream EDE over TCP: one well-framed reply, no EDE" \
+    "NOERROR bigede.e.test. 60 A 192.0.2.12 -" \
+    "$(dq_field rcode "$out") $(dq_answer "$out") $(dq_field ede "$out")"
 
 # OPT on replies built from an upstream answer without OPT, an upstream
 # SERVFAIL and our own SERVFAIL after the upstream timed out.
