@@ -73,11 +73,14 @@ ns_fail() {
 }
 
 # ns_bg NAME CMD...: run CMD in the background (output to $D/NAME.out),
-# for at most $NS_T s; its pid goes to NS_PID[NAME].
+# for at most $NS_T s; its pid goes to NS_PID[NAME].  --foreground: a
+# signal to timeout goes to CMD alone, not again to the whole process
+# group, which would hit CMD twice (the second TERM can kill a proxy that
+# is busy exiting after the first).
 ns_bg() {
 	local name=$1
 	shift
-	timeout "$NS_T" "$@" >"$D/$name.out" 2>&1 </dev/null &
+	timeout --foreground "$NS_T" "$@" >"$D/$name.out" 2>&1 </dev/null &
 	NS_PID[$name]=$!
 }
 
