@@ -5,8 +5,11 @@
 #ifndef DNS64_H
 #define DNS64_H
 
+#include <sys/queue.h>
 #include <stdint.h>
 #include <ldns/ldns.h>
+
+#include "acl.h"
 
 #define DNS64_WKP_TTL_CAP	600	/* RFC 6147 5.1.7 */
 
@@ -63,6 +66,8 @@ uint32_t	 dns64_synth_ttl(const ldns_rr_list *, const ldns_rdf *,
  * there is one, -1 (and *ttl untouched) when there is none.
  */
 int		 dns64_negative_ttl(const ldns_pkt *, uint32_t *);
+int		 dns64_strip_excluded(ldns_rr_list *, const ldns_rdf *,
+		    const struct acl *);
 /* One synthetic AAAA from an A RR. RFC 6147 5.1.7 */
 ldns_rr		*dns64_synth_rr(const ldns_rr *, const struct dns64_prefix *,
 		    uint32_t);

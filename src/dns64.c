@@ -11,6 +11,7 @@
 
 #include <ldns/ldns.h>
 
+#include "acl.h"
 #include "dns64.h"
 
 static const uint8_t wkp[12] = { 0x00, 0x64, 0xff, 0x9b };
@@ -348,4 +349,55 @@ dns64_synth_rr(const ldns_rr *a, const struct dns64_prefix *p, uint32_t ttl)
 		return (NULL);
 	}
 	return (aaaa);
+}
+
+/* An AAAA at owner whose address is in the exclusion list. */
+static int
+aaaa_excluded(const ldns_rr *rr, const ldns_rdf *owner,
+    const struct acl *exclude)
+{
+	const ldns_rdf	*rd;
+
+	if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_AAAA ||
+	    ldns_dname_compare(ldns_rr_owner(rr), owner) != 0 ||
+	    (rd = ldns_rr_rdf(rr, 0)) == NULL || ldns_rdf_size(rd) != 16)
+		return (0);
+	return (acl_match(exclude, AF_INET6, ldns_rdf_data(rd)) == ACL_ALLOW);
+}
+
+/*
+ * RFC 6147 5.1.4: AAAA records at owner (the chain's end) inside the
+ * exclusion list are never returned.  They are removed from answer, with
+ * the RRSIG of the AAAA RRset, which no longer covers what is left.
+ * Returns how many AAAA at owner remain: 0 means "no AAAA", synthesize.
+ */
+int
+dns64_strip_excluded(ldns_rr_list *answer, const ldns_rdf *owner,
+    const struct acl *exclude)
+{
+	ldns_rr		*rr;
+	size_t		 i, j, n = ldns_rr_list_rr_count(answer), nexcl = 0;
+	int		 real = 0;
+
+	for (i = 0; i < n; i++) {
+		rr = ldns_rr_list_rr(answer, i);
+		if (aaaa_excluded(rr, owner, exclude))
+			nexcl++;
+		else if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_AAAA &&
+		    ldns_dname_compare(ldns_rr_owner(rr), owner) == 0)
+			real++;
+	}
+	if (nexcl == 0)
+		return (real);
+	for (i = j = 0; i < n; i++) {
+		rr = ldns_rr_list_rr(answer, i);
+		if (aaaa_excluded(rr, owner, exclude) ||
+		    (ldns_rr_get_type(rr) == LDNS_RR_TYPE_RRSIG &&
+		    dns64_rr_is(rr, owner, LDNS_RR_TYPE_AAAA)))
+			ldns_rr_free(rr);
+		else
+			(void)ldns_rr_list_set_rr(answer, rr, j++);
+	}
+	ldns_rr_list_set_rr_count(answer, j);
+	return (real);
 }

@@ -270,56 +270,6 @@ signed_denial(ldns_pkt *pkt)
 	return (0);
 }
 
-static int
-excluded(struct query *q, const ldns_rr *rr, const ldns_rdf *owner)
-{
-	const ldns_rdf	*rd;
-
-	if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_AAAA ||
-	    ldns_dname_compare(ldns_rr_owner(rr), owner) != 0 ||
-	    (rd = ldns_rr_rdf(rr, 0)) == NULL || ldns_rdf_size(rd) != 16)
-		return (0);
-	return (acl_match(&q->w->conf->exclude_aaaa, AF_INET6,
-	    ldns_rdf_data(rd)) == ACL_ALLOW);
-}
-
-/*
- * RFC 6147 5.1.4: excluded AAAA at owner are never returned.  They are
- * removed, with the signature over the AAAA RRset, which no longer matches
- * it; returns the number of AAAA left at owner.
- */
-static int
-strip_excluded(struct query *q, ldns_pkt *pkt, const ldns_rdf *owner)
-{
-	ldns_rr_list	*answer = ldns_pkt_answer(pkt);
-	ldns_rr		*rr;
-	size_t		 i, j, n = ldns_rr_list_rr_count(answer), nexcl = 0;
-	int		 real = 0;
-
-	for (i = 0; i < n; i++) {
-		rr = ldns_rr_list_rr(answer, i);
-		if (excluded(q, rr, owner))
-			nexcl++;
-		else if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_AAAA &&
-		    ldns_dname_compare(ldns_rr_owner(rr), owner) == 0)
-			real++;
-	}
-	if (nexcl == 0)
-		return (real);
-	for (i = j = 0; i < n; i++) {
-		rr = ldns_rr_list_rr(answer, i);
-		if (excluded(q, rr, owner) ||
-		    (ldns_rr_get_type(rr) == LDNS_RR_TYPE_RRSIG &&
-		    dns64_rr_is(rr, owner, LDNS_RR_TYPE_AAAA)))
-			ldns_rr_free(rr);
-		else
-			(void)ldns_rr_list_set_rr(answer, rr, j++);
-	}
-	ldns_rr_list_set_rr_count(answer, j);
-	ldns_pkt_set_ancount(pkt, j);
-	return (real);
-}
-
 static void
 aaaa_done(struct query *q, ldns_pkt *pkt)
 {
@@ -367,7 +317,10 @@ aaaa_done(struct query *q, ldns_pkt *pkt)
 	}
 	if (domain_listed(&conf->always_synth, target))
 		q->always = 1;
-	real = strip_excluded(q, pkt, target);
+	/* RFC 6147 5.1.4 */
+	real = dns64_strip_excluded(ldns_pkt_answer(pkt), target,
+	    &conf->exclude_aaaa);
+	ldns_pkt_set_ancount(pkt, ldns_rr_list_rr_count(ldns_pkt_answer(pkt)));
 	if (real > 0 && !q->always) {
 		relay(q, pkt, "passed", 0);		/* RFC 6147 5.1.1 */
 		return;

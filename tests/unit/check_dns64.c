@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -394,6 +395,103 @@ START_TEST(test_chain_end)
 }
 END_TEST
 
+/* An exclusion list of the given networks. */
+static void
+exclude_list(struct acl *acl, const char **nets)
+{
+	struct acl_net	 net;
+	const char	*errstr;
+
+	TAILQ_INIT(acl);
+	for (; *nets != NULL; nets++) {
+		ck_assert_int_eq(acl_net_parse(*nets, &net, &errstr), 0);
+		ck_assert_int_eq(acl_add(acl, &net, ACL_ALLOW), 0);
+	}
+}
+
+/* The RRs of l, as "owner type rdata" lines, for exact comparison. */
+static char *
+list_str(const ldns_rr_list *l)
+{
+	char		*out = NULL, *s;
+	size_t		 len = 0, i;
+	FILE		*fp = open_memstream(&out, &len);
+
+	ck_assert_ptr_nonnull(fp);
+	for (i = 0; i < ldns_rr_list_rr_count(l); i++) {
+		s = ldns_rr2str(ldns_rr_list_rr(l, i));
+		ck_assert_ptr_nonnull(s);
+		fputs(s, fp);
+		free(s);
+	}
+	ck_assert_int_eq(fclose(fp), 0);
+	return (out);
+}
+
+static const char *mapped_only[] = {
+    "m.t.example. 60 IN AAAA ::ffff:192.0.2.4", NULL };
+static const char *mapped_mixed[] = {
+    "m.t.example. 60 IN AAAA ::ffff:192.0.2.5",
+    "m.t.example. 60 IN AAAA 2001:db8::5", NULL };
+static const char *mixed_left[] = {
+    "m.t.example. 60 IN AAAA 2001:db8::5", NULL };
+static const char *chain_signed[] = {
+    "a.t.example. 60 IN CNAME m.t.example.",
+    "m.t.example. 60 IN AAAA ::ffff:1.2.3.4",
+    "m.t.example. 60 IN RRSIG AAAA 8 3 60 20300101000000 "
+    "20200101000000 1 t.example. AAAA",
+    "other.t.example. 60 IN AAAA ::ffff:1.2.3.4", NULL };
+static const char *chain_left[] = {
+    "a.t.example. 60 IN CNAME m.t.example.",
+    "other.t.example. 60 IN AAAA ::ffff:1.2.3.4", NULL };
+static const char *real_only[] = {
+    "m.t.example. 60 IN AAAA 2001:db8::1", NULL };
+static const char *none[] = { NULL };
+static const char *mapped[] = { "::ffff:0:0/96", NULL };
+static const char *doc[] = { "2001:db8::/32", NULL };
+
+static const struct {
+	const char	 *name;
+	const char	**answer;
+	const char	**exclude;
+	int		  real;		/* AAAA left at the chain's end */
+	const char	**left;		/* the answer afterwards */
+} excl_cases[] = {
+	/* RFC 6147 5.1.4: only excluded AAAA: treated as none. */
+	{ "mapped only", mapped_only, mapped, 0, none },
+	/* Some excluded: the others are returned, never the excluded. */
+	{ "mapped and real", mapped_mixed, mapped, 1, mixed_left },
+	/* The chain stays, the AAAA RRSIG goes, other owners are not ours. */
+	{ "at the chain's end, signed", chain_signed, mapped, 0, chain_left },
+	{ "nothing excluded", real_only, mapped, 1, real_only },
+	{ "empty list", mapped_only, none, 1, mapped_only },
+	{ "configured range", real_only, doc, 0, none },
+};
+
+START_TEST(test_strip_excluded)
+{
+	struct acl	 acl;
+	ldns_rr_list	*answer = list(excl_cases[_i].answer);
+	ldns_rr_list	*want = list(excl_cases[_i].left);
+	ldns_rdf	*owner = dname("M.t.example.");
+	char		*got_s, *want_s;
+
+	exclude_list(&acl, excl_cases[_i].exclude);
+	ck_assert_msg(dns64_strip_excluded(answer, owner, &acl) ==
+	    excl_cases[_i].real, "%s", excl_cases[_i].name);
+	got_s = list_str(answer);
+	want_s = list_str(want);
+	ck_assert_msg(strcmp(got_s, want_s) == 0, "%s: got\n%swant\n%s",
+	    excl_cases[_i].name, got_s, want_s);
+	free(got_s);
+	free(want_s);
+	acl_clear(&acl);
+	ldns_rr_list_deep_free(answer);
+	ldns_rr_list_deep_free(want);
+	ldns_rdf_deep_free(owner);
+}
+END_TEST
+
 START_TEST(test_chain_rr)
 {
 	ldns_rr	*c = rr("a.t.example. 60 IN CNAME b.t.example.");
@@ -515,6 +613,8 @@ dns64_suite(void)
 	tcase_add_test(tc, test_synth_rr);
 	tcase_add_test(tc, test_chain_end);
 	tcase_add_test(tc, test_chain_rr);
+	tcase_add_loop_test(tc, test_strip_excluded, 0,
+	    sizeof(excl_cases) / sizeof(excl_cases[0]));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("reverse");
