@@ -249,6 +249,16 @@ end
 match real.x.test. A
   answer real.x.test. 300 IN A 192.0.2.77
 end
+# A DNAME (RFC 6672) with the CNAME a resolver synthesizes from it: the
+# chain is followed through the CNAME and both are kept (5.1.5)
+match www.old.test. AAAA
+  answer old.test. 3600 IN DNAME new.test.
+  answer www.old.test. 3600 IN CNAME www.new.test.
+  authority new.test. 1200 IN SOA ns.new.test. host.new.test. 1 3600 900 604800 1200
+end
+match www.new.test. A
+  answer www.new.test. 300 IN A 192.0.2.79
+end
 # AD from upstream on both legs (5.5)
 match ad.f.test. AAAA
   flags ra ad
@@ -308,6 +318,16 @@ check_eq "fakeup alias: the A leg asked for the chain's end real.x.test (5.1.5)"
     1 "$(fakeup_legs real.x.test. A)"
 check_eq "fakeup alias: no A query for the query name alias.x.test" 0 \
     "$(fakeup_legs alias.x.test. A)"
+
+# 192.0.2.79 = c000:24f.
+out=$(q www.old.test AAAA)
+check_eq "fakeup DNAME: DNAME, its CNAME, then the AAAA at the end (5.1.5)" \
+    "NOERROR old.test. 3600 DNAME new.test.
+www.old.test. 3600 CNAME www.new.test.
+www.new.test. 300 AAAA 2001:db8:64::c000:24f" \
+    "$(status_of "$out") $(answer_rrs "$out")"
+check_eq "fakeup DNAME: the A leg asked for www.new.test" 1 \
+    "$(fakeup_legs www.new.test. A)"
 
 out=$(q ad.f.test AAAA)
 check_eq "fakeup ad: synthesized" \
