@@ -283,8 +283,12 @@ main(int argc, char *argv[])
 	event_base_dispatch(w.base);
 
 	stats_log(&stats);
-	query_free_all(&w);
+	/*
+	 * The listener first: freeing a TCP client's queries while it is
+	 * still there would let it read and start the next ones.
+	 */
 	listener_free(w.listener);
+	query_free_all(&w);
 	upstream_free(w.upstream);
 	for (i = 0; sigs[i] != 0; i++)
 		event_free(ev_sig[i]);

@@ -409,4 +409,31 @@ check_true "proxy PL still running" kill -0 "$PL_PID"
 rc=0
 stop_pid "$PF_PID" || rc=$?
 check_eq "proxy PF exits 0 on SIGTERM after the early closes" 0 "$rc"
+
+# ------------------------------------------- stopping with work pending
+# Six pipelined queries on PL (tcp-pipeline 2): p3 and p4 go upstream (500
+# ms each), p5-p8 wait in the connection's buffer.  SIGTERM then: the
+# proxy ends, and starts none of the waiting ones on its way out.
+legs() {
+	local n
+	for n in "$@"; do
+		fakeup_legs "$n.x.test." A
+	done | awk '{ s += $1 } END { print s + 0 }'
+}
+in_flight=$(legs p3 p4) waiting=$(legs p5 p6 p7 p8)
+run_bg "$TEST_TMP/stop.out" dnsq_at "$PL_PORT" -t -T 3000 \
+    p3.x.test/A/id=91 p4.x.test/A/id=92 p5.x.test/A/id=93 \
+    p6.x.test/A/id=94 p7.x.test/A/id=95 p8.x.test/A/id=96
+for _ in $(seq 1 40); do
+	[ "$(legs p3 p4)" -ge $((in_flight + 2)) ] && break
+	sleep 0.05
+done
+check_eq "shutdown: the first two were sent upstream (tcp-pipeline 2)" \
+    $((in_flight + 2)) "$(legs p3 p4)"
+rc=0
+stop_pid "$PL_PID" || rc=$?
+check_eq "shutdown: proxy PL exits 0 on SIGTERM with queries pending" 0 "$rc"
+sleep 0.2
+check_eq "shutdown: none of the four waiting queries was sent" "$waiting" \
+    "$(legs p5 p6 p7 p8)"
 finish
