@@ -5,11 +5,10 @@
 #ifndef DNS64_H
 #define DNS64_H
 
-#include <sys/queue.h>
 #include <stdint.h>
 #include <ldns/ldns.h>
 
-#include "acl.h"
+struct acl;
 
 #define DNS64_WKP_TTL_CAP	600	/* RFC 6147 5.1.7 */
 
@@ -51,7 +50,7 @@ ldns_rdf	*dns64_ip6arpa_name(const uint8_t *);
 const ldns_rdf	*dns64_chain_end(const ldns_rr_list *, const ldns_rdf *);
 /* 1 for CNAME and DNAME RRs and the RRSIGs that cover them. */
 int		 dns64_is_chain_rr(const ldns_rr *);
-/* 1 for RRs of type at owner, and the RRSIGs covering them. */
+/* 1 for class IN RRs of type at owner, and the RRSIGs covering them. */
 int		 dns64_rr_is(const ldns_rr *, const ldns_rdf *, ldns_rr_type);
 /*
  * TTL of a synthesized RRset: the smallest TTL of the A RRs at owner and
@@ -66,6 +65,10 @@ uint32_t	 dns64_synth_ttl(const ldns_rr_list *, const ldns_rdf *,
  * there is one, -1 (and *ttl untouched) when there is none.
  */
 int		 dns64_negative_ttl(const ldns_pkt *, uint32_t *);
+/*
+ * RFC 6147 5.1.4: remove the AAAA at owner inside the exclusion list (and
+ * their RRSIG) from an answer; returns how many AAAA at owner remain.
+ */
 int		 dns64_strip_excluded(ldns_rr_list *, const ldns_rdf *,
 		    const struct acl *);
 /* One synthetic AAAA from an A RR. RFC 6147 5.1.7 */

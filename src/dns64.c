@@ -268,7 +268,9 @@ dns64_rr_is(const ldns_rr *rr, const ldns_rdf *owner, ldns_rr_type type)
 
 	if (t == LDNS_RR_TYPE_RRSIG)
 		t = covered(rr);
-	return (t == type && ldns_dname_compare(ldns_rr_owner(rr), owner) == 0);
+	/* RFC 6147 5.1: only class IN data is DNS64's. */
+	return (t == type && ldns_rr_get_class(rr) == LDNS_RR_CLASS_IN &&
+	    ldns_dname_compare(ldns_rr_owner(rr), owner) == 0);
 }
 
 int
@@ -310,7 +312,7 @@ dns64_synth_ttl(const ldns_rr_list *answer, const ldns_rdf *owner,
 	for (i = 0; i < ldns_rr_list_rr_count(answer); i++) {
 		rr = ldns_rr_list_rr(answer, i);
 		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_A ||
-		    ldns_dname_compare(ldns_rr_owner(rr), owner) != 0)
+		    !dns64_rr_is(rr, owner, LDNS_RR_TYPE_A))
 			continue;
 		t = dns64_ttl(ldns_rr_ttl(rr));
 		if (t < ttl)
@@ -359,7 +361,7 @@ aaaa_excluded(const ldns_rr *rr, const ldns_rdf *owner,
 	const ldns_rdf	*rd;
 
 	if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_AAAA ||
-	    ldns_dname_compare(ldns_rr_owner(rr), owner) != 0 ||
+	    !dns64_rr_is(rr, owner, LDNS_RR_TYPE_AAAA) ||
 	    (rd = ldns_rr_rdf(rr, 0)) == NULL || ldns_rdf_size(rd) != 16)
 		return (0);
 	return (acl_match(exclude, AF_INET6, ldns_rdf_data(rd)) == ACL_ALLOW);
@@ -384,7 +386,7 @@ dns64_strip_excluded(ldns_rr_list *answer, const ldns_rdf *owner,
 		if (aaaa_excluded(rr, owner, exclude))
 			nexcl++;
 		else if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_AAAA &&
-		    ldns_dname_compare(ldns_rr_owner(rr), owner) == 0)
+		    dns64_rr_is(rr, owner, LDNS_RR_TYPE_AAAA))
 			real++;
 	}
 	if (nexcl == 0)

@@ -487,7 +487,7 @@ synthesize(struct query *q, ldns_pkt *apkt, const ldns_rdf *owner)
 	for (i = 0; i < ldns_rr_list_rr_count(a_answer); i++) {
 		rr = ldns_rr_list_rr(a_answer, i);
 		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_A ||
-		    ldns_dname_compare(ldns_rr_owner(rr), owner) != 0)
+		    !dns64_rr_is(rr, owner, LDNS_RR_TYPE_A))
 			continue;
 		if ((n = synth_one(q, rr, ttl, &set, answer)) == -1)
 			goto done;
@@ -524,11 +524,9 @@ a_has(ldns_pkt *pkt, const ldns_rdf *owner, ldns_rr_type type)
 
 	for (i = 0; i < ldns_rr_list_rr_count(answer); i++) {
 		rr = ldns_rr_list_rr(answer, i);
-		if (ldns_rr_get_type(rr) != type)
-			continue;
-		if (type == LDNS_RR_TYPE_RRSIG ?
-		    dns64_rr_is(rr, owner, LDNS_RR_TYPE_A) :
-		    ldns_dname_compare(ldns_rr_owner(rr), owner) == 0)
+		/* dns64_rr_is() counts an RRSIG by the type it covers. */
+		if (ldns_rr_get_type(rr) == type &&
+		    dns64_rr_is(rr, owner, LDNS_RR_TYPE_A))
 			return (1);
 	}
 	return (0);

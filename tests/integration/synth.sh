@@ -259,6 +259,13 @@ end
 match www.new.test. A
   answer www.new.test. 300 IN A 192.0.2.79
 end
+# An A leg whose only A record is of class CH: not ours (5.1)
+match chclass.f.test. AAAA
+  authority f.test. 1200 IN SOA ns.f.test. host.f.test. 1 3600 900 604800 1200
+end
+match chclass.f.test. A
+  answer chclass.f.test. 300 CH A 8.8.8.8
+end
 # AD from upstream on both legs (5.5)
 match ad.f.test. AAAA
   flags ra ad
@@ -328,6 +335,12 @@ www.new.test. 300 AAAA 2001:db8:64::c000:24f" \
     "$(status_of "$out") $(answer_rrs "$out")"
 check_eq "fakeup DNAME: the A leg asked for www.new.test" 1 \
     "$(fakeup_legs www.new.test. A)"
+
+out=$(q chclass.f.test AAAA)
+check_eq "fakeup chclass: a class CH A is not synthesized from: the NODATA (5.1)" \
+    "NOERROR 0" "$(status_of "$out") $(ancount_of "$out")"
+check_eq "fakeup chclass: the A leg was asked" 1 \
+    "$(fakeup_legs chclass.f.test. A)"
 
 out=$(q ad.f.test AAAA)
 check_eq "fakeup ad: synthesized" \

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <sys/queue.h>
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <check.h>
 #include <ldns/ldns.h>
 
+#include "acl.h"
 #include "dns64.h"
 
 static struct dns64_prefix
@@ -265,6 +267,7 @@ START_TEST(test_synth_ttl)
 	const char	*msb[] = { "x.t.example. 2147483664 IN A 192.0.2.1",
 	    NULL };
 	const char	*other[] = { "y.t.example. 5 IN A 192.0.2.1",
+	    "x.t.example. 6 CH A 192.0.2.1",
 	    "x.t.example. 700 IN A 192.0.2.9", NULL };
 	ldns_rdf	*x = dname("x.t.example.");
 	ldns_rr_list	*l;
@@ -301,7 +304,7 @@ START_TEST(test_synth_ttl)
 	l = list(big);
 	ck_assert_uint_eq(dns64_synth_ttl(l, x, neg), 700);
 	ldns_rr_list_deep_free(l);
-	/* Only the A RRs at the owner count. */
+	/* Only the class IN A RRs at the owner count. */
 	l = list(other);
 	ck_assert_uint_eq(dns64_synth_ttl(l, x, neg), 700);
 	ldns_rr_list_deep_free(l);
@@ -446,6 +449,8 @@ static const char *chain_left[] = {
     "other.t.example. 60 IN AAAA ::ffff:1.2.3.4", NULL };
 static const char *real_only[] = {
     "m.t.example. 60 IN AAAA 2001:db8::1", NULL };
+static const char *ch_only[] = {
+    "m.t.example. 60 CH AAAA 2001:db8::1", NULL };
 static const char *none[] = { NULL };
 static const char *mapped[] = { "::ffff:0:0/96", NULL };
 static const char *doc[] = { "2001:db8::/32", NULL };
@@ -466,6 +471,8 @@ static const struct {
 	{ "nothing excluded", real_only, mapped, 1, real_only },
 	{ "empty list", mapped_only, none, 1, mapped_only },
 	{ "configured range", real_only, doc, 0, none },
+	/* RFC 6147 5.1: a class CH AAAA is no AAAA and no business of ours. */
+	{ "class CH", ch_only, doc, 0, ch_only },
 };
 
 START_TEST(test_strip_excluded)
