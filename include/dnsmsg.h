@@ -49,8 +49,9 @@ ldns_pkt	*dnsmsg_reply(ldns_pkt *, const ldns_pkt *, uint16_t);
 size_t		 dnsmsg_udp_limit(const ldns_pkt *, uint16_t);
 /*
  * Render to wire, dropping what does not fit in max: additional first (no
- * TC, RFC 2181 9), then authority, then everything with TC set, then the
- * EDNS options.  LDNS_STATUS_PACKET_OVERFLOW when even that is too big.
+ * TC, RFC 2181 9), then authority (when there is an answer), then the EDNS
+ * options, then everything with TC set.  LDNS_STATUS_PACKET_OVERFLOW when
+ * even header, question and OPT are too big.
  */
 ldns_status	 dnsmsg_render(ldns_pkt *, size_t, uint8_t **, size_t *);
 /* A query for upstream with a random ID and our EDNS. */

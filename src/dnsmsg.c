@@ -304,17 +304,18 @@ dnsmsg_reply(ldns_pkt *src, const ldns_pkt *req, uint16_t edns_size)
 	    dnsmsg_move_section(reply, src, LDNS_SECTION_AUTHORITY) == -1 ||
 	    dnsmsg_move_section(reply, src, LDNS_SECTION_ADDITIONAL) == -1)
 		goto fail;
+	/*
+	 * RFC 6891 6.1.3: the RCODEs above 15 (BADVERS, BADCOOKIE) are about
+	 * our OPT to the forwarder, a hop the client knows nothing of: to the
+	 * client the forwarder failed.
+	 */
+	if (ldns_pkt_edns(src) && ldns_pkt_edns_extended_rcode(src) != 0)
+		ldns_pkt_set_rcode(reply, LDNS_RCODE_SERVFAIL);
 	if (ldns_pkt_edns(req)) {
 		set_edns(reply, req, edns_size);
-		/* RFC 6891 6.1.3: the upper 8 bits of the RCODE. */
-		ldns_pkt_set_edns_extended_rcode(reply,
-		    ldns_pkt_edns_extended_rcode(src));
 		if (copy_ede(reply, src) == -1)
 			goto fail;
-	} else if (ldns_pkt_edns(src) &&
-	    ldns_pkt_edns_extended_rcode(src) != 0)
-		/* An RCODE above 15 cannot be told without an OPT. */
-		ldns_pkt_set_rcode(reply, LDNS_RCODE_SERVFAIL);
+	}
 	ldns_pkt_free(src);
 	return (reply);
  fail:
@@ -362,8 +363,6 @@ dnsmsg_render(ldns_pkt *reply, size_t max, uint8_t **wire, size_t *len)
 			return (LDNS_STATUS_OK);
 		free(*wire);
 		*wire = NULL;
-		if (step == 4)
-			return (LDNS_STATUS_PACKET_OVERFLOW);
 		switch (step) {
 		case 0:
 			/* RFC 2181 9: missing additional data is not TC. */
@@ -371,22 +370,21 @@ dnsmsg_render(ldns_pkt *reply, size_t max, uint8_t **wire, size_t *len)
 			break;
 		case 1:
 			/* The answer is complete without the authority. */
-			if (ldns_pkt_ancount(reply) > 0) {
+			if (ldns_pkt_ancount(reply) > 0)
 				clear_section(reply, LDNS_SECTION_AUTHORITY);
-				break;
-			}
-			step++;
-			/* FALLTHROUGH */
+			break;
 		case 2:
+			/* EDE texts are worth less than the answer. */
+			ldns_pkt_set_edns_option_list(reply, NULL);
+			break;
+		case 3:
 			/* RFC 6891 7: header, question and OPT remain. */
 			clear_section(reply, LDNS_SECTION_ANSWER);
 			clear_section(reply, LDNS_SECTION_AUTHORITY);
 			ldns_pkt_set_tc(reply, 1);
 			break;
-		case 3:
-			/* Even that is too big: the OPT loses its options. */
-			ldns_pkt_set_edns_option_list(reply, NULL);
-			break;
+		default:
+			return (LDNS_STATUS_PACKET_OVERFLOW);
 		}
 	}
 }
