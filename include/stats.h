@@ -26,6 +26,8 @@ struct stats {
 	uint64_t	 upstream_mismatched;	/* RFC 5452 rejects */
 	uint64_t	 tcp_accepted;
 	uint64_t	 tcp_closed_idle;
+	uint64_t	 tcp_closed_cap;	/* refused, gave way at the cap */
+	uint64_t	 tcp_rejected_cap;	/* not accepted at the cap */
 };
 
 /* Log every counter in one line. */

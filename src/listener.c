@@ -372,6 +372,7 @@ static int
 make_room(struct listener *l, int refused)
 {
 	struct tcp_conn	*conn;
+	char		 name[SA_STRLEN];
 
 	if (l->nconns < l->w->conf->tcp_max_clients)
 		return (1);
@@ -379,6 +380,10 @@ make_room(struct listener *l, int refused)
 		return (0);
 	TAILQ_FOREACH(conn, &l->conns, entry)
 		if (conn->refused) {
+			log_debug("%s: refused client's tcp connection closed "
+			    "at the cap of %u", sa_str((struct sockaddr *)
+			    &conn->peer, name, sizeof(name)), l->nconns);
+			l->w->stats->tcp_closed_cap++;
 			conn_free(conn);
 			return (1);
 		}
@@ -400,6 +405,7 @@ tcp_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 	if (!make_room(l, refused)) {
 		log_debug("%s: tcp connection refused, %u connections open",
 		    sa_str(sa, name, sizeof(name)), l->nconns);
+		l->w->stats->tcp_rejected_cap++;
 		close(fd);
 		return;
 	}

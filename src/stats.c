@@ -19,10 +19,12 @@ stats_log(const struct stats *s)
 	    ", truncated %" PRIu64 "; upstream queries %" PRIu64
 	    " timeouts %" PRIu64 " errors %" PRIu64 " tcp fallbacks %" PRIu64
 	    " mismatched replies %" PRIu64 "; tcp clients %" PRIu64
-	    " idle closed %" PRIu64,
+	    " idle closed %" PRIu64 " closed at the cap %" PRIu64
+	    " rejected at the cap %" PRIu64,
 	    s->queries_udp, s->queries_tcp, s->passed, s->synthesized,
 	    s->ptr_mapped, s->local, s->refused, s->formerr, s->notimp,
 	    s->servfail, s->dropped, s->truncated, s->upstream_queries,
 	    s->upstream_timeouts, s->upstream_errors, s->upstream_tcp,
-	    s->upstream_mismatched, s->tcp_accepted, s->tcp_closed_idle);
+	    s->upstream_mismatched, s->tcp_accepted, s->tcp_closed_idle,
+	    s->tcp_closed_cap, s->tcp_rejected_cap);
 }
