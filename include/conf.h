@@ -66,7 +66,10 @@ struct conf {
 	char			*user;		/* NULL: stay as started */
 	/* Set by conf_finalize() when the embedded default was used. */
 	int			 listen_is_default;
-	/* The resolv.conf the forwarders came from, or NULL. */
+	/*
+	 * The resolv.conf the forwarders came from, or NULL: the path given
+	 * to conf_finalize(), which must outlive the conf.
+	 */
 	const char		*forwarders_from;
 };
 

@@ -73,7 +73,7 @@ static void	 udp_read_cb(evutil_socket_t, short, void *);
 static void	 tcp_read_cb(struct bufferevent *, void *);
 static void	 tcp_event_cb(struct bufferevent *, short, void *);
 
-/* "<client>: upstream <forwarder>: <message>", at -vv. */
+/* "<client>: upstream <forwarder>: <message>", at -v. */
 static void
 req_debug(struct upstream_req *req, const char *fmt, ...)
 {
