@@ -119,7 +119,12 @@ dnsmsg_parse_query(const uint8_t *wire, size_t len, ldns_pkt **reqp,
 	}
 	*rcode = LDNS_RCODE_FORMERR;
 	if (req == NULL || LDNS_QDCOUNT(wire) != 1 || LDNS_ANCOUNT(wire) != 0 ||
-	    LDNS_NSCOUNT(wire) != 0 || LDNS_TC_WIRE(wire))
+	    LDNS_TC_WIRE(wire))
+		return (DNSMSG_ERROR);
+	q = question(req);
+	/* RFC 1995 3: an IXFR query carries the client's SOA. */
+	if (LDNS_NSCOUNT(wire) != 0 &&
+	    ldns_rr_get_type(q) != LDNS_RR_TYPE_IXFR)
 		return (DNSMSG_ERROR);
 	if (nopt > 1)			/* RFC 6891 6.1.1 */
 		return (DNSMSG_ERROR);
@@ -133,7 +138,6 @@ dnsmsg_parse_query(const uint8_t *wire, size_t len, ldns_pkt **reqp,
 			return (DNSMSG_ERROR);
 		}
 	}
-	q = question(req);
 	switch (ldns_rr_get_type(q)) {
 	case LDNS_RR_TYPE_OPT:
 		return (DNSMSG_ERROR);

@@ -77,8 +77,14 @@ out=$(dq -t t.example/AXFR/id=8198)
 check_err "zone transfer AXFR over TCP" "$out" 8198 NOTIMP
 out=$(dq t.example/IXFR/id=8199)
 check_err "zone transfer IXFR over UDP" "$out" 8199 NOTIMP
+# RFC 1995 3: an IXFR query carries the client's SOA in its authority
+# section; still a zone transfer (NOTIMP), not a malformed query.
+SOA_RR=c00c0006000100000e10001600000000000100000e100000038400093a800000012c
+out=$(dq "raw:$(hdr 0x2008 0x0000 1 0 1 0)$(name_hex t.example)00fb0001$SOA_RR")
+check_err "zone transfer IXFR with the client's SOA (RFC 1995 3)" "$out" \
+    8200 NOTIMP
 check_eq "zone transfers: logged as error NOTIMP, none forwarded" \
-    "3 0" "$(grep -Ec ' (AXFR|IXFR) error NOTIMPL?$' "$PROXY_LOG") $(grep -Ec \
+    "4 0" "$(grep -Ec ' (AXFR|IXFR) error NOTIMPL?$' "$PROXY_LOG") $(grep -Ec \
     ' (AXFR|IXFR) .*upstream' "$PROXY_LOG")"
 
 # ------------------------------------------------------------ FORMERR

@@ -407,6 +407,19 @@ b_ixfr(struct msg *m)
 	query_wire(m, "example.com.", LDNS_RR_TYPE_IXFR);
 }
 
+/* RFC 1995 3: the SOA the client has, in the authority section. */
+static void
+b_ixfr_soa(struct msg *m)
+{
+	ldns_pkt	*p = mkquery("example.com.", LDNS_RR_TYPE_IXFR);
+
+	ck_assert(ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY,
+	    rr("example.com. 3600 IN SOA ns.example.com. h.example.com. "
+	    "1 3600 900 604800 300")));
+	to_msg(p, m);
+	ldns_pkt_free(p);
+}
+
 /* ldns counts OPT RRs in 8 bits: 256 of them would look like none. */
 static void
 b_256_opt(struct msg *m)
@@ -495,6 +508,8 @@ static const struct {
 	{ "QTYPE OPT", b_qtype_opt, DNSMSG_ERROR, LDNS_RCODE_FORMERR, 1 },
 	{ "QTYPE AXFR", b_axfr, DNSMSG_ERROR, LDNS_RCODE_NOTIMPL, 1 },
 	{ "QTYPE IXFR", b_ixfr, DNSMSG_ERROR, LDNS_RCODE_NOTIMPL, 1 },
+	{ "IXFR with its SOA", b_ixfr_soa, DNSMSG_ERROR, LDNS_RCODE_NOTIMPL,
+	    1 },
 };
 #define NPARSE	(sizeof(parse_cases) / sizeof(parse_cases[0]))
 
