@@ -17,7 +17,7 @@
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/integration/lib.sh"
 
-need_tool dig
+need_tool dig ss
 need_dnsq
 
 NSP=2001:db8:64::/96
@@ -108,14 +108,28 @@ check_match "malformed query from the denied 127.0.0.3: REFUSED or nothing, neve
 # 10 s idle timeout), then reads; "closed" if the proxy closed it first.
 proxy_conf "$UNBOUND_PORT" "deny 127.0.0.3/32
 tcp-clients 2"
+
+# conns_at_least N: wait (2.5 s at most) until N TCP connections to the
+# proxy are established.  The proxy accepts them in the order they were
+# established, so waiting here orders them.
+conns_at_least() {
+	local i
+	for i in $(seq 1 50); do
+		[ "$(ss -Htn state established "( sport = :$PROXY_PORT )" |
+		    wc -l)" -ge "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 run_bg "$TEST_TMP/r1.out" dq -t -b 127.0.0.3 -S -d 1500 -T 3000 \
     a-only.t.example/A/id=301
 r1=$BG_PID
-sleep 0.3	# r1 is the older
+conns_at_least 1 || bail "first refused connection not established"
 run_bg "$TEST_TMP/r2.out" dq -t -b 127.0.0.3 -S -d 1500 -T 3000 \
     a-only.t.example/A/id=302
 r2=$BG_PID
-sleep 0.3	# the proxy has accepted both: every slot taken
+conns_at_least 2 || bail "second refused connection not established"
 check_eq "tcp-clients 2, both slots held by refused 127.0.0.3: 127.0.0.2 answered over TCP" \
     "NOERROR $A33" "$(answered_by 127.0.0.2 +tcp)"
 wait "$r1"
@@ -131,7 +145,7 @@ check_eq "... the other refused connection stays, its query gets REFUSED" \
 # once, without an answer.
 exec {h1}<>"/dev/tcp/127.0.0.1/$PROXY_PORT" || bail "cannot connect to proxy"
 exec {h2}<>"/dev/tcp/127.0.0.1/$PROXY_PORT" || bail "cannot connect to proxy"
-sleep 0.3	# let the proxy accept both
+conns_at_least 2 || bail "allowed connections not established"
 t0=$(now_ms)
 out=$(dq -t -b 127.0.0.3 -T 3000 a-only.t.example/A/id=303)
 t1=$(now_ms)
