@@ -52,6 +52,8 @@ const ldns_rdf	*dns64_chain_end(const ldns_rr_list *, const ldns_rdf *);
 int		 dns64_is_chain_rr(const ldns_rr *);
 /* 1 for class IN RRs of type at owner, and the RRSIGs covering them. */
 int		 dns64_rr_is(const ldns_rr *, const ldns_rdf *, ldns_rr_type);
+/* The same for RRs of exactly that type: no RRSIGs. */
+int		 dns64_rr_at(const ldns_rr *, const ldns_rdf *, ldns_rr_type);
 /*
  * TTL of a synthesized RRset: the smallest TTL of the A RRs at owner and
  * of the SOA in the negative AAAA reply, or 600 when that reply had no SOA

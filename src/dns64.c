@@ -274,6 +274,12 @@ dns64_rr_is(const ldns_rr *rr, const ldns_rdf *owner, ldns_rr_type type)
 }
 
 int
+dns64_rr_at(const ldns_rr *rr, const ldns_rdf *owner, ldns_rr_type type)
+{
+	return (ldns_rr_get_type(rr) == type && dns64_rr_is(rr, owner, type));
+}
+
+int
 dns64_negative_ttl(const ldns_pkt *pkt, uint32_t *ttl)
 {
 	const ldns_rr	*rr;
@@ -311,8 +317,7 @@ dns64_synth_ttl(const ldns_rr_list *answer, const ldns_rdf *owner,
 		(void)dns64_negative_ttl(negative, &ttl);
 	for (i = 0; i < ldns_rr_list_rr_count(answer); i++) {
 		rr = ldns_rr_list_rr(answer, i);
-		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_A ||
-		    !dns64_rr_is(rr, owner, LDNS_RR_TYPE_A))
+		if (!dns64_rr_at(rr, owner, LDNS_RR_TYPE_A))
 			continue;
 		t = dns64_ttl(ldns_rr_ttl(rr));
 		if (t < ttl)
@@ -360,8 +365,7 @@ aaaa_excluded(const ldns_rr *rr, const ldns_rdf *owner,
 {
 	const ldns_rdf	*rd;
 
-	if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_AAAA ||
-	    !dns64_rr_is(rr, owner, LDNS_RR_TYPE_AAAA) ||
+	if (!dns64_rr_at(rr, owner, LDNS_RR_TYPE_AAAA) ||
 	    (rd = ldns_rr_rdf(rr, 0)) == NULL || ldns_rdf_size(rd) != 16)
 		return (0);
 	return (acl_match(exclude, AF_INET6, ldns_rdf_data(rd)) == ACL_ALLOW);
@@ -385,8 +389,7 @@ dns64_strip_excluded(ldns_rr_list *answer, const ldns_rdf *owner,
 		rr = ldns_rr_list_rr(answer, i);
 		if (aaaa_excluded(rr, owner, exclude))
 			nexcl++;
-		else if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_AAAA &&
-		    dns64_rr_is(rr, owner, LDNS_RR_TYPE_AAAA))
+		else if (dns64_rr_at(rr, owner, LDNS_RR_TYPE_AAAA))
 			real++;
 	}
 	if (nexcl == 0)

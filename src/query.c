@@ -486,8 +486,7 @@ synthesize(struct query *q, ldns_pkt *apkt, const ldns_rdf *owner)
 		goto done;
 	for (i = 0; i < ldns_rr_list_rr_count(a_answer); i++) {
 		rr = ldns_rr_list_rr(a_answer, i);
-		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_A ||
-		    !dns64_rr_is(rr, owner, LDNS_RR_TYPE_A))
+		if (!dns64_rr_at(rr, owner, LDNS_RR_TYPE_A))
 			continue;
 		if ((n = synth_one(q, rr, ttl, &set, answer)) == -1)
 			goto done;

@@ -518,6 +518,8 @@ START_TEST(test_chain_rr)
 	ck_assert_int_eq(dns64_rr_is(a, owner, LDNS_RR_TYPE_A), 1);
 	ck_assert_int_eq(dns64_rr_is(asig, owner, LDNS_RR_TYPE_A), 1);
 	ck_assert_int_eq(dns64_rr_is(sig, owner, LDNS_RR_TYPE_A), 0);
+	ck_assert_int_eq(dns64_rr_at(a, owner, LDNS_RR_TYPE_A), 1);
+	ck_assert_int_eq(dns64_rr_at(asig, owner, LDNS_RR_TYPE_A), 0);
 	ldns_rr_free(c);
 	ldns_rr_free(d);
 	ldns_rr_free(sig);
