@@ -13,6 +13,12 @@
 
 #include "acl.h"
 #include "dns64.h"
+#include "fwd.h"
+
+#define CONF_WORKERS_MAX	256
+#define CONF_METRICS_PORT	9153	/* CoreDNS's, for Prometheus */
+#define CONF_PATH_MAX		108	/* sun_path */
+#define CONF_CONTROL_SOCKET	"/run/dns64proxy/control.sock"
 
 /* A listen address or a forwarder, with its port. */
 struct conf_addr {
@@ -42,6 +48,12 @@ struct conf_domain {
 TAILQ_HEAD(conf_domainlist, conf_domain);
 
 struct conf {
+	/*
+	 * A conf is shared, read-only, by every query that started under
+	 * it; the last conf_unref() frees it (a reload swaps in a new one).
+	 */
+	_Atomic unsigned int	 refs;
+	unsigned int		 generation;	/* set when it goes live */
 	struct conf_addrlist	 listen;
 	struct conf_addrlist	 forwarders;
 	struct conf_prefixlist	 prefixes;
@@ -62,7 +74,18 @@ struct conf {
 	unsigned int		 tcp_idle_timeout;	/* ms */
 	unsigned int		 tcp_max_clients;
 	unsigned int		 tcp_max_pipeline;	/* per connection */
+	unsigned int		 tcp_per_address;	/* IPv6: per /64 */
 	uint16_t		 edns_buffer_size;
+	unsigned int		 workers;	/* 0: one per online CPU */
+	size_t			 cache_size;	/* bytes; 0: no cache */
+	uint32_t		 cache_max_ttl;
+	uint32_t		 cache_max_neg_ttl;
+	int			 serve_stale;	/* RFC 8767 */
+	enum fwd_selection	 fwd_selection;
+	int			 dns64_parallel;	/* RFC 6147 5.1.8 */
+	char			*control_socket;	/* NULL: none */
+	struct conf_addrlist	 metrics_listen;
+	int			 freebind;
 	char			*user;		/* NULL: stay as started */
 	/* Set by conf_finalize() when the embedded default was used. */
 	int			 listen_is_default;
@@ -76,6 +99,9 @@ struct conf {
 /* Defaults for every scalar and the default lists (ACL, exclusions). */
 struct conf	*conf_new(void);
 void		 conf_free(struct conf *);
+/* Take and drop a reference; the last conf_unref() frees the conf. */
+struct conf	*conf_ref(struct conf *);
+void		 conf_unref(struct conf *);
 /* Parse a file; NULL after logging "file:line: message" for each error. */
 struct conf	*parse_config(const char *);
 /*

@@ -16,6 +16,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,8 @@ conf_new(void)
 	TAILQ_INIT(&conf->dns64_clients);
 	TAILQ_INIT(&conf->never_synth);
 	TAILQ_INIT(&conf->always_synth);
+	TAILQ_INIT(&conf->metrics_listen);
+	conf->refs = 1;
 
 	conf->prefix_selection = PREFIX_SELECT_ALL;
 	conf->dns64_ipv6_only = 0;
@@ -116,7 +119,24 @@ conf_new(void)
 	conf->tcp_max_pipeline = 64;
 	/* The value DNS flag day 2020 settled on: no IP fragmentation. */
 	conf->edns_buffer_size = DNS_EDNS_SIZE;
+	/*
+	 * One address may hold this many TCP connections (an IPv6 client
+	 * its /64), so that no single client can lock the others out of
+	 * TCP (RFC 7766 6.2.2).
+	 */
+	conf->tcp_per_address = 32;
+	conf->workers = 0;
+	conf->cache_size = (size_t)16 << 20;
+	/* Unbound's and dnsdist's bounds. */
+	conf->cache_max_ttl = 86400;
+	conf->cache_max_neg_ttl = 3600;
+	conf->serve_stale = 0;
+	conf->fwd_selection = FWD_SELECT_FASTEST;
+	conf->dns64_parallel = 1;
+	conf->freebind = 0;
 	conf->user = NULL;
+	if ((conf->control_socket = strdup(CONF_CONTROL_SOCKET)) == NULL)
+		goto fail;
 
 	if (conf_add_net(&conf->exclude_aaaa, CONF_DEFAULT_EXCLUDE_AAAA,
 	    ACL_ALLOW) == -1)
@@ -183,8 +203,25 @@ conf_free(struct conf *conf)
 	acl_clear(&conf->dns64_clients);
 	conf_domainlist_clear(&conf->never_synth);
 	conf_domainlist_clear(&conf->always_synth);
+	conf_addrlist_clear(&conf->metrics_listen);
+	free(conf->control_socket);
 	free(conf->user);
 	free(conf);
+}
+
+struct conf *
+conf_ref(struct conf *conf)
+{
+	atomic_fetch_add_explicit(&conf->refs, 1, memory_order_relaxed);
+	return (conf);
+}
+
+void
+conf_unref(struct conf *conf)
+{
+	if (conf != NULL && atomic_fetch_sub_explicit(&conf->refs, 1,
+	    memory_order_acq_rel) == 1)
+		conf_free(conf);
 }
 
 /* An address literal without a port; 0, or -1 if it is not one. */
@@ -629,7 +666,32 @@ conf_print(FILE *fp, const struct conf *conf)
 	fprintf(fp, "tcp-idle-timeout %u\n", conf->tcp_idle_timeout / 1000);
 	fprintf(fp, "tcp-clients %u\n", conf->tcp_max_clients);
 	fprintf(fp, "tcp-pipeline %u\n", conf->tcp_max_pipeline);
+	fprintf(fp, "tcp-clients-per-address %u\n", conf->tcp_per_address);
 	fprintf(fp, "edns-buffer-size %u\n", conf->edns_buffer_size);
+	if (conf->workers == 0)
+		fputs("workers auto\n", fp);
+	else
+		fprintf(fp, "workers %u\n", conf->workers);
+	fprintf(fp, "cache-size %zu\n", conf->cache_size >> 20);
+	fprintf(fp, "cache-max-ttl %u\n", (unsigned int)conf->cache_max_ttl);
+	fprintf(fp, "cache-max-negative-ttl %u\n",
+	    (unsigned int)conf->cache_max_neg_ttl);
+	fprintf(fp, "serve-stale %s\n", YESNO(conf->serve_stale));
+	fprintf(fp, "forwarder-selection %s\n",
+	    conf->fwd_selection == FWD_SELECT_ORDERED ? "ordered" :
+	    conf->fwd_selection == FWD_SELECT_ROUNDROBIN ? "round-robin" :
+	    "fastest");
+	fprintf(fp, "dns64-parallel %s\n", YESNO(conf->dns64_parallel));
+	if (conf->control_socket == NULL)
+		fputs("control-socket none\n", fp);
+	else {
+		fputs("control-socket ", fp);
+		conf_print_word(fp, conf->control_socket);
+		fputc('\n', fp);
+	}
+	TAILQ_FOREACH(a, &conf->metrics_listen, entry)
+		conf_print_addr(fp, "metrics-listen", a);
+	fprintf(fp, "freebind %s\n", YESNO(conf->freebind));
 	if (conf->user == NULL)
 		fputs("# user not set: no privilege drop\n", fp);
 	else {

@@ -100,7 +100,17 @@ enum parse_once {
 	ONCE_TCP_CLIENTS,
 	ONCE_TCP_PIPELINE,
 	ONCE_EDNS_BUFSIZE,
-	ONCE_USER
+	ONCE_USER,
+	ONCE_WORKERS,
+	ONCE_CACHE_SIZE,
+	ONCE_CACHE_MAX_TTL,
+	ONCE_CACHE_MAX_NEG_TTL,
+	ONCE_SERVE_STALE,
+	ONCE_FWD_SELECTION,
+	ONCE_DNS64_PARALLEL,
+	ONCE_CONTROL_SOCKET,
+	ONCE_FREEBIND,
+	ONCE_TCP_PER_ADDRESS
 };
 
 #define PREFIXOPT_CLIENTS	0x01
@@ -169,6 +179,7 @@ static void	 list_item(const char *, enum acl_action, int);
 static void	 query_acl_add(const char *, enum acl_action, int);
 static void	 domain_item(const char *, int);
 static void	 set_user(const char *, int);
+static void	 set_control(const char *, int);
 %}
 
 %token	ALL ALLOW ALWAYS_SYNTH ANY BREAK_DNSSEC CLIENTS DENY DESTINATIONS
@@ -176,10 +187,13 @@ static void	 set_user(const char *, int);
 %token	FORWARDER INCLUDE IPV4ONLY_ARPA LISTEN NEVER_SYNTH NO ON PORT PREFIX
 %token	PREFIX_SELECTION RECURSIVE_ONLY REVERSE_TTL ROUND_ROBIN SYNTH_ON_ERROR
 %token	TCP_CLIENTS TCP_IDLE_TIMEOUT TCP_PIPELINE UPSTREAM_TIMEOUT USER YES
+%token	AUTO CACHE_MAX_NEG_TTL CACHE_MAX_TTL CACHE_SIZE CONTROL_SOCKET
+%token	DNS64_PARALLEL FASTEST FREEBIND FWD_SELECTION METRICS_LISTEN NONE
+%token	ORDERED SERVE_STALE TCP_PER_ADDRESS WORKERS
 %token	ERROR
 %token	<string>	STRING
 %token	<number>	NUMBER
-%type	<number>	yesno port
+%type	<number>	yesno port fwdsel
 %type	<string>	string
 
 %%
@@ -326,6 +340,75 @@ stmt		: varset
 			if (once(ONCE_USER, "user", $<lineno>1) == 0)
 				set_user($<string>2, $<lineno>2);
 		}
+		| WORKERS NUMBER		{
+			if (once(ONCE_WORKERS, "workers", $<lineno>1) == 0 &&
+			    number_ok($2, $<string>2, $<lineno>2, 1,
+			    CONF_WORKERS_MAX, "workers"))
+				ps.conf->workers = $2;
+		}
+		| WORKERS AUTO			{
+			if (once(ONCE_WORKERS, "workers", $<lineno>1) == 0)
+				ps.conf->workers = 0;
+		}
+		| CACHE_SIZE NUMBER		{
+			/* MiB in the file, bytes inside; 0 turns it off. */
+			if (once(ONCE_CACHE_SIZE, "cache-size",
+			    $<lineno>1) == 0 && number_ok($2, $<string>2,
+			    $<lineno>2, 0, 65536, "cache-size"))
+				ps.conf->cache_size = (size_t)$2 << 20;
+		}
+		| CACHE_MAX_TTL NUMBER		{
+			if (once(ONCE_CACHE_MAX_TTL, "cache-max-ttl",
+			    $<lineno>1) == 0 && number_ok($2, $<string>2,
+			    $<lineno>2, 0, INT32_MAX, "cache-max-ttl"))
+				ps.conf->cache_max_ttl = $2;
+		}
+		| CACHE_MAX_NEG_TTL NUMBER	{
+			if (once(ONCE_CACHE_MAX_NEG_TTL,
+			    "cache-max-negative-ttl", $<lineno>1) == 0 &&
+			    number_ok($2, $<string>2, $<lineno>2, 0, INT32_MAX,
+			    "cache-max-negative-ttl"))
+				ps.conf->cache_max_neg_ttl = $2;
+		}
+		| SERVE_STALE yesno		{
+			set_flag(ONCE_SERVE_STALE, "serve-stale",
+			    $<lineno>1, $2, &ps.conf->serve_stale);
+		}
+		| FWD_SELECTION fwdsel		{
+			if (once(ONCE_FWD_SELECTION, "forwarder-selection",
+			    $<lineno>1) == 0 && $2 >= 0)
+				ps.conf->fwd_selection = $2;
+		}
+		| DNS64_PARALLEL yesno		{
+			set_flag(ONCE_DNS64_PARALLEL, "dns64-parallel",
+			    $<lineno>1, $2, &ps.conf->dns64_parallel);
+		}
+		| CONTROL_SOCKET STRING		{
+			if (once(ONCE_CONTROL_SOCKET, "control-socket",
+			    $<lineno>1) == 0)
+				set_control($2, $<lineno>2);
+		}
+		| CONTROL_SOCKET NONE		{
+			if (once(ONCE_CONTROL_SOCKET, "control-socket",
+			    $<lineno>1) == 0)
+				set_control(NULL, $<lineno>2);
+		}
+		| METRICS_LISTEN STRING port	{
+			addr_add(&ps.conf->metrics_listen, "metrics address",
+			    $2, $3 == DNS_PORT ? CONF_METRICS_PORT : $3,
+			    $<lineno>2);
+		}
+		| FREEBIND yesno		{
+			set_flag(ONCE_FREEBIND, "freebind", $<lineno>1, $2,
+			    &ps.conf->freebind);
+		}
+		| TCP_PER_ADDRESS NUMBER	{
+			if (once(ONCE_TCP_PER_ADDRESS,
+			    "tcp-clients-per-address", $<lineno>1) == 0 &&
+			    number_ok($2, $<string>2, $<lineno>2, 1, 65535,
+			    "tcp-clients-per-address"))
+				ps.conf->tcp_per_address = $2;
+		}
 		| STRING error			{
 			/*
 			 * A word that is neither a keyword nor a macro
@@ -378,6 +461,16 @@ port		: /* empty */			{ $$ = DNS_PORT; }
 			if (!number_ok($2, $<string>2, $<lineno>2, 1, 65535,
 			    "port"))
 				$$ = -1;
+		}
+		;
+
+fwdsel		: FASTEST			{ $$ = FWD_SELECT_FASTEST; }
+		| ORDERED			{ $$ = FWD_SELECT_ORDERED; }
+		| ROUND_ROBIN			{ $$ = FWD_SELECT_ROUNDROBIN; }
+		| STRING			{
+			parse_error($<lineno>1, "forwarder-selection \"%s\": "
+			    "expected fastest, ordered or round-robin", $1);
+			$$ = -1;
 		}
 		;
 
@@ -461,37 +554,52 @@ struct keyword {
 /* Sorted for bsearch(3). */
 static const struct keyword keywords[] = {
 	{ "all",			ALL },
-	{ "allow",			ALLOW },
-	{ "always-synthesize",		ALWAYS_SYNTH },
+	{ "allow",		ALLOW },
+	{ "always-synthesize",	ALWAYS_SYNTH },
 	{ "any",			ANY },
+	{ "auto",			AUTO },
 	{ "break-dnssec",		BREAK_DNSSEC },
-	{ "clients",			CLIENTS },
+	{ "cache-max-negative-ttl",	CACHE_MAX_NEG_TTL },
+	{ "cache-max-ttl",	CACHE_MAX_TTL },
+	{ "cache-size",		CACHE_SIZE },
+	{ "clients",		CLIENTS },
+	{ "control-socket",	CONTROL_SOCKET },
 	{ "deny",			DENY },
 	{ "destinations",		DESTINATIONS },
-	{ "dns64-clients",		DNS64_CLIENTS },
-	{ "dns64-ipv6-only",		DNS64_IPV6_ONLY },
-	{ "edns-buffer-size",		EDNS_BUFSIZE },
-	{ "exclude-a",			EXCLUDE_A },
+	{ "dns64-clients",	DNS64_CLIENTS },
+	{ "dns64-ipv6-only",	DNS64_IPV6_ONLY },
+	{ "dns64-parallel",	DNS64_PARALLEL },
+	{ "edns-buffer-size",	EDNS_BUFSIZE },
+	{ "exclude-a",		EXCLUDE_A },
 	{ "exclude-aaaa",		EXCLUDE_AAAA },
-	{ "forwarder",			FORWARDER },
-	{ "include",			INCLUDE },
-	{ "ipv4only-arpa",		IPV4ONLY_ARPA },
-	{ "listen",			LISTEN },
-	{ "never-synthesize",		NEVER_SYNTH },
-	{ "no",				NO },
-	{ "on",				ON },
+	{ "fastest",		FASTEST },
+	{ "forwarder",		FORWARDER },
+	{ "forwarder-selection",	FWD_SELECTION },
+	{ "freebind",		FREEBIND },
+	{ "include",		INCLUDE },
+	{ "ipv4only-arpa",	IPV4ONLY_ARPA },
+	{ "listen",		LISTEN },
+	{ "metrics-listen",	METRICS_LISTEN },
+	{ "never-synthesize",	NEVER_SYNTH },
+	{ "no",			NO },
+	{ "none",			NONE },
+	{ "on",			ON },
+	{ "ordered",		ORDERED },
 	{ "port",			PORT },
-	{ "prefix",			PREFIX },
-	{ "prefix-selection",		PREFIX_SELECTION },
-	{ "recursive-only",		RECURSIVE_ONLY },
+	{ "prefix",		PREFIX },
+	{ "prefix-selection",	PREFIX_SELECTION },
+	{ "recursive-only",	RECURSIVE_ONLY },
 	{ "reverse-ttl",		REVERSE_TTL },
 	{ "round-robin",		ROUND_ROBIN },
+	{ "serve-stale",		SERVE_STALE },
 	{ "synthesize-on-error",	SYNTH_ON_ERROR },
 	{ "tcp-clients",		TCP_CLIENTS },
-	{ "tcp-idle-timeout",		TCP_IDLE_TIMEOUT },
+	{ "tcp-clients-per-address",	TCP_PER_ADDRESS },
+	{ "tcp-idle-timeout",	TCP_IDLE_TIMEOUT },
 	{ "tcp-pipeline",		TCP_PIPELINE },
-	{ "upstream-timeout",		UPSTREAM_TIMEOUT },
+	{ "upstream-timeout",	UPSTREAM_TIMEOUT },
 	{ "user",			USER },
+	{ "workers",		WORKERS },
 	{ "yes",			YES },
 };
 
@@ -1197,6 +1305,32 @@ set_user(const char *s, int lineno)
 	}
 	if ((ps.conf->user = strdup(s)) == NULL)
 		parse_error(lineno, "out of memory");
+}
+
+/* An absolute path that fits a sockaddr_un, or NULL for none. */
+static void
+set_control(const char *s, int lineno)
+{
+	char	*path = NULL;
+
+	if (s != NULL) {
+		if (*s != '/') {
+			parse_error(lineno, "control-socket \"%s\": not an "
+			    "absolute path", s);
+			return;
+		}
+		if (strlen(s) >= CONF_PATH_MAX) {
+			parse_error(lineno, "control-socket \"%s\": path too "
+			    "long", s);
+			return;
+		}
+		if ((path = strdup(s)) == NULL) {
+			parse_error(lineno, "out of memory");
+			return;
+		}
+	}
+	free(ps.conf->control_socket);
+	ps.conf->control_socket = path;
 }
 
 struct conf *

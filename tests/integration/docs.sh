@@ -23,7 +23,7 @@ keywords=$(sed -n 's/^[[:space:]]*{ "\([a-z0-9-]*\)",[[:space:]]*[A-Z_0-9]* },$/
     "$parser")
 # Words that only follow a keyword (values, block options) rather than
 # start a statement.
-values=" all any clients destinations no on port round-robin yes "
+values=" all any auto clients destinations fastest no none on ordered port round-robin yes "
 
 check_range "parse.y: keyword table found" 30 100 \
     "$(printf '%s\n' "$keywords" | grep -c .)"
