@@ -36,6 +36,10 @@ const char	*acl_net_str(const struct acl_net *, char *, size_t);
 int		 acl_net_contains(const struct acl_net *, int, const uint8_t *);
 /* Add or replace the entry for net.  -1 on allocation failure. */
 int		 acl_add(struct acl *, const struct acl_net *, enum acl_action);
+/* The entry that decides for addr (longest prefix), or NULL. */
+const struct acl_entry *acl_lookup(const struct acl *, int, const uint8_t *);
+const struct acl_entry *acl_lookup_sa(const struct acl *,
+		    const struct sockaddr *);
 /* Longest-prefix match; ACL_NOMATCH when no entry covers addr. */
 enum acl_action	 acl_match(const struct acl *, int, const uint8_t *);
 /* Match a socket address; v4-mapped IPv6 is matched as IPv4. */

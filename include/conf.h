@@ -16,6 +16,7 @@
 #include "fwd.h"
 
 #define CONF_WORKERS_MAX	256
+#define CONF_PREFIX_MAX		32	/* a bit each in a client's view */
 #define CONF_METRICS_PORT	9153	/* CoreDNS's, for Prometheus */
 #define CONF_PATH_MAX		108	/* sun_path */
 #define CONF_CONTROL_SOCKET	"/run/dns64proxy/control.sock"
@@ -25,6 +26,7 @@ struct conf_addr {
 	TAILQ_ENTRY(conf_addr)	 entry;
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
+	int			 fwd;		/* forwarders: fwd.h index */
 };
 TAILQ_HEAD(conf_addrlist, conf_addr);
 
@@ -94,6 +96,13 @@ struct conf {
 	 * to conf_finalize(), which must outlive the conf.
 	 */
 	const char		*forwarders_from;
+	/*
+	 * The forwarders in order, and their indexes in the health table
+	 * (fwd.h), set by conf_index_forwarders() when the conf goes live.
+	 */
+	const struct conf_addr	**fwdv;
+	int			*fwdi;
+	int			 nfwd;
 };
 
 /* Defaults for every scalar and the default lists (ACL, exclusions). */
@@ -115,6 +124,12 @@ int		 conf_finalize(struct conf *, const char *);
  * as finally bound; -1 after logging when none is left.
  */
 int		 conf_drop_own_forwarders(struct conf *);
+/*
+ * Give each forwarder its index in the health table (fwd.h), and fill
+ * fwdv, fwdi and nfwd.  -1 after logging when the table is full or memory
+ * is short.
+ */
+int		 conf_index_forwarders(struct conf *, struct fwd_table *);
 /* "addr[@port]"; -1 with *errstr set. */
 int		 conf_parse_addr(const char *, uint16_t, struct conf_addr *,
 		    const char **);
@@ -129,6 +144,12 @@ void		 conf_addrlist_clear(struct conf_addrlist *);
 void		 conf_prefixlist_clear(struct conf_prefixlist *);
 /* Read the nameserver lines of a resolv.conf; -1 if it cannot be read. */
 int		 conf_read_resolv(const char *, struct conf_addrlist *);
+/*
+ * 1 if both configurations answer every query the same way (their
+ * policy, forwarders and cache bounds are equal; where they listen and
+ * the process settings do not count).  0 when unsure.
+ */
+int		 conf_same_answers(const struct conf *, const struct conf *);
 /* Print in config file syntax (for -nv); the output parses back equal. */
 void		 conf_print(FILE *, const struct conf *);
 

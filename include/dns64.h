@@ -68,6 +68,12 @@ uint32_t	 dns64_synth_ttl(const ldns_rr_list *, const ldns_rdf *,
  */
 int		 dns64_negative_ttl(const ldns_pkt *, uint32_t *);
 /*
+ * RFC 6147 5.1.4: the number of AAAA at owner outside the exclusion list,
+ * and in *excluded the number inside it.
+ */
+int		 dns64_aaaa_count(const ldns_rr_list *, const ldns_rdf *,
+		    const struct acl *, int *);
+/*
  * RFC 6147 5.1.4: remove the AAAA at owner inside the exclusion list (and
  * their RRSIG) from an answer; returns how many AAAA at owner remain.
  */

@@ -1,12 +1,15 @@
 /*
- * dns64proxy.h -- limits, defaults and the per-worker context shared by
- * every module.
+ * dns64proxy.h -- limits, defaults and the contexts shared by the modules:
+ * the server (one per process) and the workers (one per thread).
  */
 #ifndef DNS64PROXY_H
 #define DNS64PROXY_H
 
 #include <sys/queue.h>
+#include <stdatomic.h>
 #include <stdint.h>
+
+#include "stats.h"
 
 #define DNS64PROXY_CONF		SYSCONFDIR "/dns64proxy.conf"
 #define DNS64PROXY_RESOLV_CONF	"/etc/resolv.conf"
@@ -17,25 +20,46 @@
 #define DNS_MSG_MAX		65535
 #define DNS_EDNS_SIZE		1232	/* DNS flag day 2020 */
 
+struct cache;
 struct conf;
+struct fwd_table;
 struct listener;
 struct query;
 struct upstream;
-struct stats;
+struct tcp_limit;
+struct worker_ctl;
 
 /*
- * Everything one event loop needs.  Today there is one worker; each future
- * worker thread gets its own, so nothing below may be shared between them
- * except the read-only configuration.
+ * What every worker shares, created once at startup: the cache, the
+ * forwarders' health and the TCP per-address counts, each with its own
+ * locks.  The configuration is not here: each worker holds a reference
+ * to the one it runs with (see struct worker), so that a reload never
+ * changes it under a running query.
+ */
+struct server {
+	struct cache		*cache;
+	struct fwd_table	*fwd;
+	struct tcp_limit	*tcp_limit;
+	unsigned int		 nworkers;
+	_Atomic unsigned int	 rr_next;	/* round-robin prefix cursor */
+};
+
+/*
+ * Everything one event loop needs.  Each worker thread has its own and
+ * is the only one to touch it, but for the counters, which the main
+ * thread reads (stats.h), and the configuration swap, which the main
+ * thread hands over through the worker's message pipe (worker.c).
  */
 struct worker {
+	struct server		*srv;
+	unsigned int		 id;
 	struct event_base	*base;
-	struct conf		*conf;
+	struct conf		*conf;		/* a reference */
 	struct listener		*listener;
 	struct upstream		*upstream;
-	struct stats		*stats;
-	unsigned int		 rr_next;	/* round-robin prefix cursor */
+	struct stats		 stats;
 	TAILQ_HEAD(, query)	 queries;	/* in flight, for shutdown */
+	struct worker_ctl	*ctl;		/* worker.c's */
 };
 
 #endif /* DNS64PROXY_H */

@@ -11,6 +11,10 @@
 
 #define DNSMSG_RCODE_BADVERS	16	/* RFC 6891 6.1.3 */
 #define DNSMSG_EDE		15	/* EDNS option code, RFC 8914 */
+#define DNSMSG_EDE_OTHER	0
+#define DNSMSG_EDE_STALE	3
+#define DNSMSG_EDE_NO_REACHABLE_AUTHORITY 22
+#define DNSMSG_EDE_NETWORK_ERROR 23
 #define DNSMSG_EDE_SYNTHESIZED	29
 #define DNSMSG_EDE_MAX		300	/* bytes of upstream EDE relayed */
 
@@ -59,6 +63,20 @@ ldns_pkt	*dnsmsg_query(const ldns_rdf *, ldns_rr_type, ldns_rr_class,
 		    int, int, int, uint16_t);
 /* RFC 5452 9.1: ID, QR, opcode and question (case-insensitive) match. */
 int		 dnsmsg_reply_matches(const ldns_pkt *, const ldns_pkt *);
+/* The same against an ID and question. */
+int		 dnsmsg_reply_is_for(const ldns_pkt *, uint16_t,
+		    const ldns_rdf *, uint16_t, uint16_t);
+/*
+ * The wire form of a query for upstream: ID, the question, RD and CD as
+ * flags say, and our OPT (edns_size, DO as flags say).  0 if it does not
+ * fit in size.
+ */
+#define DNSMSG_Q_RD	0x01
+#define DNSMSG_Q_CD	0x02
+#define DNSMSG_Q_DO	0x04
+size_t		 dnsmsg_query_wire(uint8_t *, size_t, uint16_t,
+		    const ldns_rdf *, uint16_t, uint16_t, unsigned int,
+		    uint16_t);
 /* Append an Extended DNS Error option.  -1 on allocation failure. */
 int		 dnsmsg_add_ede(ldns_pkt *, uint16_t, const char *);
 /* 1 if the reply carries an EDE with an info code in [lo, hi]. */

@@ -21,6 +21,12 @@ void	log_info(const char *, ...)
 /* Only printed at verbosity >= 1. */
 void	log_debug(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
+/*
+ * Errors (log_warn, log_warnx) repeated within an interval are counted,
+ * not logged; log_flush() logs the "N more like this" of the intervals
+ * that ended (call it periodically and at exit).
+ */
+void	log_flush(void);
 /* Startup failures only: log and exit(1). */
 __attribute__((__noreturn__)) void fatal(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));

@@ -11,8 +11,11 @@ struct worker;
 struct client;
 struct query;
 
-/* Handle one message from a client; cl is copied. */
-void	query_start(struct worker *, const struct client *, const uint8_t *,
+/*
+ * Handle one message from a client (the listener's handler).  cl is
+ * copied when the query outlives the call.
+ */
+void	query_handle(struct worker *, struct client *, const uint8_t *,
 	    size_t);
 /* The only way a query ends: cancels its upstream work, frees it. */
 void	query_free(struct query *);

@@ -118,8 +118,8 @@ acl_add(struct acl *acl, const struct acl_net *na, enum acl_action action)
 	return (0);
 }
 
-enum acl_action
-acl_match(const struct acl *acl, int af, const uint8_t *addr)
+const struct acl_entry *
+acl_lookup(const struct acl *acl, int af, const uint8_t *addr)
 {
 	const struct acl_entry	*e, *best = NULL;
 
@@ -127,19 +127,35 @@ acl_match(const struct acl *acl, int af, const uint8_t *addr)
 		if (acl_net_contains(&e->net, af, addr) &&
 		    (best == NULL || e->net.plen > best->net.plen))
 			best = e;
-	return (best == NULL ? ACL_NOMATCH : best->action);
+	return (best);
 }
 
 enum acl_action
-acl_match_sa(const struct acl *acl, const struct sockaddr *sa)
+acl_match(const struct acl *acl, int af, const uint8_t *addr)
+{
+	const struct acl_entry	*best = acl_lookup(acl, af, addr);
+
+	return (best == NULL ? ACL_NOMATCH : best->action);
+}
+
+const struct acl_entry *
+acl_lookup_sa(const struct acl *acl, const struct sockaddr *sa)
 {
 	const uint8_t	*addr;
 	int		 af;
 
 	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
-		return (ACL_NOMATCH);
+		return (NULL);
 	addr = sa_addr(sa, &af);
-	return (acl_match(acl, af, addr));
+	return (acl_lookup(acl, af, addr));
+}
+
+enum acl_action
+acl_match_sa(const struct acl *acl, const struct sockaddr *sa)
+{
+	const struct acl_entry	*best = acl_lookup_sa(acl, sa);
+
+	return (best == NULL ? ACL_NOMATCH : best->action);
 }
 
 void

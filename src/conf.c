@@ -206,7 +206,44 @@ conf_free(struct conf *conf)
 	conf_addrlist_clear(&conf->metrics_listen);
 	free(conf->control_socket);
 	free(conf->user);
+	free(conf->fwdv);
+	free(conf->fwdi);
 	free(conf);
+}
+
+int
+conf_index_forwarders(struct conf *conf, struct fwd_table *fwd)
+{
+	struct conf_addr	*ca;
+	char			 buf[SA_STRLEN];
+	int			 n = 0;
+
+	TAILQ_FOREACH(ca, &conf->forwarders, entry)
+		n++;
+	if (n > FWD_MAX) {
+		log_warnx("more than %d forwarders", FWD_MAX);
+		return (-1);
+	}
+	free(conf->fwdv);
+	free(conf->fwdi);
+	conf->nfwd = 0;
+	if ((conf->fwdv = calloc(n + 1, sizeof(*conf->fwdv))) == NULL ||
+	    (conf->fwdi = calloc(n + 1, sizeof(*conf->fwdi))) == NULL) {
+		log_warn("%s", __func__);
+		return (-1);
+	}
+	TAILQ_FOREACH(ca, &conf->forwarders, entry) {
+		if ((ca->fwd = fwd_table_add(fwd, (struct sockaddr *)&ca->ss,
+		    ca->sslen)) == -1) {
+			log_warnx("forwarder %s: more than %d forwarders over "
+			    "the reloads; restart", sa_str((struct sockaddr *)
+			    &ca->ss, buf, sizeof(buf)), FWD_MAX);
+			return (-1);
+		}
+		conf->fwdv[conf->nfwd] = ca;
+		conf->fwdi[conf->nfwd++] = ca->fwd;
+	}
+	return (0);
 }
 
 struct conf *
@@ -536,6 +573,69 @@ conf_drop_own_forwarders(struct conf *conf)
 		return (-1);
 	}
 	return (0);
+}
+
+/*
+ * The settings that shape answers, printed: everything but where we
+ * listen, control, metrics, the TCP limits and the process settings.
+ */
+static char *
+conf_answer_text(const struct conf *conf)
+{
+	static const char *const skip[] = {
+		"listen on ", "metrics-listen ", "control-socket ", "tcp-",
+		"workers ", "user ", "# user", "freebind ", "cache-size "
+	};
+	FILE		*fp;
+	char		*text = NULL, *line = NULL, *out = NULL;
+	size_t		 size = 0, linesize = 0, i, olen = 0;
+	FILE		*op;
+	int		 keep;
+
+	if ((fp = open_memstream(&text, &size)) == NULL)
+		return (NULL);
+	conf_print(fp, conf);
+	if (fclose(fp) != 0) {
+		free(text);
+		return (NULL);
+	}
+	if ((fp = fmemopen(text, size, "r")) == NULL ||
+	    (op = open_memstream(&out, &olen)) == NULL) {
+		if (fp != NULL)
+			fclose(fp);
+		free(text);
+		return (NULL);
+	}
+	while (getline(&line, &linesize, fp) != -1) {
+		keep = 1;
+		for (i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
+			if (strncmp(line, skip[i], strlen(skip[i])) == 0)
+				keep = 0;
+		if (keep)
+			fputs(line, op);
+	}
+	free(line);
+	fclose(fp);
+	free(text);
+	if (fclose(op) != 0) {
+		free(out);
+		return (NULL);
+	}
+	return (out);
+}
+
+int
+conf_same_answers(const struct conf *a, const struct conf *b)
+{
+	char	*ta, *tb;
+	int	 same;
+
+	ta = conf_answer_text(a);
+	tb = conf_answer_text(b);
+	same = ta != NULL && tb != NULL && strcmp(ta, tb) == 0;
+	free(ta);
+	free(tb);
+	return (same);
 }
 
 /*

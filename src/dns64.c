@@ -378,20 +378,33 @@ aaaa_excluded(const ldns_rr *rr, const ldns_rdf *owner,
  * Returns how many AAAA at owner remain: 0 means "no AAAA", synthesize.
  */
 int
+dns64_aaaa_count(const ldns_rr_list *answer, const ldns_rdf *owner,
+    const struct acl *exclude, int *excluded)
+{
+	const ldns_rr	*rr;
+	size_t		 i, n = ldns_rr_list_rr_count(answer);
+	int		 real = 0;
+
+	*excluded = 0;
+	for (i = 0; i < n; i++) {
+		rr = ldns_rr_list_rr(answer, i);
+		if (aaaa_excluded(rr, owner, exclude))
+			(*excluded)++;
+		else if (dns64_rr_at(rr, owner, LDNS_RR_TYPE_AAAA))
+			real++;
+	}
+	return (real);
+}
+
+int
 dns64_strip_excluded(ldns_rr_list *answer, const ldns_rdf *owner,
     const struct acl *exclude)
 {
 	ldns_rr		*rr;
-	size_t		 i, j, n = ldns_rr_list_rr_count(answer), nexcl = 0;
-	int		 real = 0;
+	size_t		 i, j, n = ldns_rr_list_rr_count(answer);
+	int		 real, nexcl;
 
-	for (i = 0; i < n; i++) {
-		rr = ldns_rr_list_rr(answer, i);
-		if (aaaa_excluded(rr, owner, exclude))
-			nexcl++;
-		else if (dns64_rr_at(rr, owner, LDNS_RR_TYPE_AAAA))
-			real++;
-	}
+	real = dns64_aaaa_count(answer, owner, exclude, &nexcl);
 	if (nexcl == 0)
 		return (real);
 	for (i = j = 0; i < n; i++) {

@@ -416,18 +416,59 @@ dnsmsg_query(const ldns_rdf *qname, ldns_rr_type type, ldns_rr_class class,
 }
 
 int
+dnsmsg_reply_is_for(const ldns_pkt *reply, uint16_t id, const ldns_rdf *qname,
+    uint16_t qtype, uint16_t qclass)
+{
+	const ldns_rr	*rq;
+
+	if (ldns_pkt_id(reply) != id || !ldns_pkt_qr(reply) ||
+	    ldns_pkt_get_opcode(reply) != LDNS_PACKET_QUERY ||
+	    (rq = question(reply)) == NULL)
+		return (0);
+	return (ldns_rr_get_type(rq) == qtype &&
+	    ldns_rr_get_class(rq) == qclass &&
+	    ldns_dname_compare(ldns_rr_owner(rq), qname) == 0);
+}
+
+int
 dnsmsg_reply_matches(const ldns_pkt *query, const ldns_pkt *reply)
 {
-	const ldns_rr	*qq, *rq;
+	const ldns_rr	*qq;
 
-	if (ldns_pkt_id(query) != ldns_pkt_id(reply) || !ldns_pkt_qr(reply) ||
-	    ldns_pkt_get_opcode(reply) != LDNS_PACKET_QUERY)
+	if ((qq = question(query)) == NULL)
 		return (0);
-	if ((qq = question(query)) == NULL || (rq = question(reply)) == NULL)
+	return (dnsmsg_reply_is_for(reply, ldns_pkt_id(query),
+	    ldns_rr_owner(qq), ldns_rr_get_type(qq), ldns_rr_get_class(qq)));
+}
+
+size_t
+dnsmsg_query_wire(uint8_t *buf, size_t size, uint16_t id, const ldns_rdf *qname,
+    uint16_t qtype, uint16_t qclass, unsigned int flags, uint16_t edns_size)
+{
+	size_t	 nlen = ldns_rdf_size(qname), len;
+
+	len = LDNS_HEADER_SIZE + nlen + 4 + 11;
+	if (len > size)
 		return (0);
-	return (ldns_rr_get_type(qq) == ldns_rr_get_type(rq) &&
-	    ldns_rr_get_class(qq) == ldns_rr_get_class(rq) &&
-	    ldns_dname_compare(ldns_rr_owner(qq), ldns_rr_owner(rq)) == 0);
+	memset(buf, 0, LDNS_HEADER_SIZE);
+	ldns_write_uint16(buf, id);
+	if (flags & DNSMSG_Q_RD)
+		LDNS_RD_SET(buf);
+	if (flags & DNSMSG_Q_CD)
+		LDNS_CD_SET(buf);
+	ldns_write_uint16(buf + 4, 1);		/* QDCOUNT */
+	ldns_write_uint16(buf + 10, 1);		/* ARCOUNT: our OPT */
+	memcpy(buf + LDNS_HEADER_SIZE, ldns_rdf_data(qname), nlen);
+	buf += LDNS_HEADER_SIZE + nlen;
+	ldns_write_uint16(buf, qtype);
+	ldns_write_uint16(buf + 2, qclass);
+	/* RFC 6891 6.1.2: root owner, OPT, our size, DO as the client's. */
+	buf[4] = 0;
+	ldns_write_uint16(buf + 5, LDNS_RR_TYPE_OPT);
+	ldns_write_uint16(buf + 7, edns_size);
+	ldns_write_uint32(buf + 9, (flags & DNSMSG_Q_DO) ? 0x8000 : 0);
+	ldns_write_uint16(buf + 13, 0);
+	return (len);
 }
 
 int

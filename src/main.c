@@ -3,11 +3,13 @@
  *
  * Order: options, config (file, then command-line overrides, then the
  * embedded defaults), -n stops here; then bind, drop privileges, detach,
- * and run the loop.  fatal() is only used before the loop runs.
+ * start the workers and run the main loop, which owns signals, reload and
+ * the periodic chores.  fatal() is only used before the loop runs.
  */
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 
@@ -24,142 +26,196 @@
 #include <event2/event.h>
 
 #include "dns64proxy.h"
+#include "acl.h"
+#include "cache.h"
 #include "conf.h"
-#include "listener.h"
 #include "log.h"
-#include "query.h"
+#include "mono.h"
+#include "server.h"
 #include "stats.h"
-#include "upstream.h"
+
+#define CHORE_MS	1000		/* cache sweep, log summaries */
+#define SWEEP_MAX	1024		/* cache entries looked at per chore */
+
+/* Command-line settings replace the config file's, at every load. */
+struct cli {
+	struct conf_addrlist	 listen;
+	struct conf_addrlist	 forwarders;
+	struct conf_prefixlist	 prefixes;
+	struct acl		 acl;
+	int			 acl_set;
+	const char		*control;
+};
+
+struct main_ctx {
+	struct event_base	*base;
+	struct server		*srv;
+	struct cli		 cli;
+	const char		*file;
+	int			 file_given;
+	unsigned int		 reloads_ok;
+	unsigned int		 reloads_failed;
+};
 
 static __attribute__((__noreturn__)) void
 usage(void)
 {
 	fprintf(stderr, "usage: dns64proxy [-dnv] [-f file] [-l addr[@port]]..."
 	    " [-u addr[@port]]...\n"
-	    "                  [-p prefix/len]...\n");
+	    "                  [-p prefix/len]... [-a [!]cidr]... "
+	    "[-s socket]\n");
 	exit(1);
+}
+
+static int
+copy_prefixes(struct conf_prefixlist *to, const struct conf_prefixlist *from)
+{
+	const struct conf_prefix	*p;
+
+	TAILQ_FOREACH(p, from, entry)
+		if (conf_prefix_add(to, &p->pfx) == NULL)
+			return (-1);
+	return (0);
+}
+
+static int
+copy_addrs(struct conf_addrlist *to, const struct conf_addrlist *from)
+{
+	const struct conf_addr	*a;
+
+	TAILQ_FOREACH(a, from, entry)
+		if (conf_addr_add(to, a) == -1)
+			return (-1);
+	return (0);
+}
+
+/* Copies, not moves: a reload applies them again. */
+static int
+cli_apply(struct conf *conf, const struct cli *cli)
+{
+	const struct acl_entry	*e;
+
+	if (!TAILQ_EMPTY(&cli->listen)) {
+		conf_addrlist_clear(&conf->listen);
+		if (copy_addrs(&conf->listen, &cli->listen) == -1)
+			return (-1);
+	}
+	if (!TAILQ_EMPTY(&cli->forwarders)) {
+		conf_addrlist_clear(&conf->forwarders);
+		if (copy_addrs(&conf->forwarders, &cli->forwarders) == -1)
+			return (-1);
+	}
+	if (!TAILQ_EMPTY(&cli->prefixes)) {
+		conf_prefixlist_clear(&conf->prefixes);
+		if (copy_prefixes(&conf->prefixes, &cli->prefixes) == -1)
+			return (-1);
+	}
+	if (cli->acl_set) {
+		acl_clear(&conf->query_acl);
+		TAILQ_FOREACH(e, &cli->acl, entry)
+			if (acl_add(&conf->query_acl, &e->net, e->action) == -1)
+				return (-1);
+	}
+	if (cli->control != NULL) {
+		free(conf->control_socket);
+		if ((conf->control_socket = strdup(cli->control)) == NULL)
+			return (-1);
+	}
+	return (0);
+}
+
+/*
+ * The configuration as it stands now: the file (or the embedded default
+ * when the default file does not exist), the command line on top, then
+ * what is still missing.  NULL after logging.
+ */
+static struct conf *
+load_config(const struct main_ctx *mc)
+{
+	struct conf	*conf;
+
+	if (!mc->file_given && access(mc->file, F_OK) == -1 &&
+	    errno == ENOENT) {
+		log_info("%s not found, using the embedded defaults", mc->file);
+		conf = conf_new();
+	} else
+		conf = parse_config(mc->file);
+	if (conf == NULL)
+		return (NULL);
+	if (cli_apply(conf, &mc->cli) == -1) {
+		log_warn("command line settings");
+		conf_free(conf);
+		return (NULL);
+	}
+	if (conf_finalize(conf, DNS64PROXY_RESOLV_CONF) == -1) {
+		conf_free(conf);
+		return (NULL);
+	}
+	return (conf);
+}
+
+/*
+ * SIGHUP and the control tool's reload: parse, then swap.  A bad file
+ * keeps the running configuration; the error has been logged with its
+ * file:line.
+ */
+static int
+reload(struct main_ctx *mc, char *err, size_t len)
+{
+	struct conf	*conf;
+	int		 rv;
+
+	log_info("reloading %s", mc->file);
+	if ((conf = load_config(mc)) == NULL) {
+		snprintf(err, len, "%s: configuration not loaded (see the "
+		    "log); the running one is kept", mc->file);
+		rv = -1;
+	} else if ((rv = server_reload(mc->srv, conf, err, len)) == -1)
+		log_warnx("reload failed: %s; the running configuration is "
+		    "kept", err);
+	conf_unref(conf);
+	if (rv == 0) {
+		mc->reloads_ok++;
+		log_info("configuration generation %u is running",
+		    server_generation(mc->srv));
+	} else
+		mc->reloads_failed++;
+	return (rv);
 }
 
 static void
 signal_cb(evutil_socket_t sig, short events, void *arg)
 {
-	struct worker	*w = arg;
+	struct main_ctx	*mc = arg;
+	struct stats	 s;
+	char		 err[512];
 
 	(void)events;
 	switch (sig) {
 	case SIGINT:
 	case SIGTERM:
 		log_info("exiting on signal %d", (int)sig);
-		event_base_loopexit(w->base, NULL);
+		event_base_loopexit(mc->base, NULL);
 		break;
 	case SIGUSR1:
-		stats_log(w->stats);
+		server_stats(mc->srv, &s);
+		stats_log(&s);
 		break;
 	case SIGHUP:
-		log_warnx("reload is not supported yet; restart to apply "
-		    "a new config");
+		(void)reload(mc, err, sizeof(err));
 		break;
 	}
 }
 
-/* Command-line lists replace the config file's. */
-struct cli {
-	struct conf_addrlist	 listen;
-	struct conf_addrlist	 forwarders;
-	struct conf_prefixlist	 prefixes;
-};
-
 static void
-cli_apply(struct conf *conf, struct cli *cli)
+chore_cb(evutil_socket_t fd, short events, void *arg)
 {
-	if (!TAILQ_EMPTY(&cli->listen)) {
-		conf_addrlist_clear(&conf->listen);
-		TAILQ_CONCAT(&conf->listen, &cli->listen, entry);
-	}
-	if (!TAILQ_EMPTY(&cli->forwarders)) {
-		conf_addrlist_clear(&conf->forwarders);
-		TAILQ_CONCAT(&conf->forwarders, &cli->forwarders, entry);
-	}
-	if (!TAILQ_EMPTY(&cli->prefixes)) {
-		conf_prefixlist_clear(&conf->prefixes);
-		TAILQ_CONCAT(&conf->prefixes, &cli->prefixes, entry);
-	}
-}
+	struct main_ctx	*mc = arg;
 
-static struct conf *
-load_config(const char *file, int file_given)
-{
-	if (!file_given && access(file, F_OK) == -1 && errno == ENOENT) {
-		log_info("%s not found, using the embedded defaults", file);
-		return (conf_new());
-	}
-	return (parse_config(file));
-}
-
-/* Does the host have this address (and its family) at all? */
-static int
-addr_exists(const struct conf_addr *ca)
-{
-	struct sockaddr_storage	 ss = ca->ss;
-	int			 fd, rv = 1;
-
-	if (ss.ss_family == AF_INET)
-		((struct sockaddr_in *)&ss)->sin_port = 0;
-	else
-		((struct sockaddr_in6 *)&ss)->sin6_port = 0;
-	if ((fd = socket(ss.ss_family, SOCK_DGRAM, 0)) == -1)
-		return (errno != EAFNOSUPPORT);
-	if (bind(fd, (struct sockaddr *)&ss, ca->sslen) == -1 &&
-	    errno == EADDRNOTAVAIL)
-		rv = 0;
-	close(fd);
-	return (rv);
-}
-
-/*
- * The embedded default is meant to start on any host: an address the host
- * lacks (no ::1 in many containers) is left out, and when port 53 is taken
- * (a resolver already runs there) or needs a privilege we lack, port 5353
- * is used instead.  Configured addresses get no such help.
- */
-static struct listener *
-bind_listeners(struct worker *w)
-{
-	struct listener		*l;
-	struct conf_addr	*ca, *next;
-	char			 name[SA_STRLEN];
-	int			 saved;
-
-	if (!w->conf->listen_is_default)
-		return (listener_new(w));
-	for (ca = TAILQ_FIRST(&w->conf->listen); ca != NULL; ca = next) {
-		next = TAILQ_NEXT(ca, entry);
-		if (addr_exists(ca))
-			continue;
-		log_info("cannot listen on %s: %s, skipped",
-		    sa_str((struct sockaddr *)&ca->ss, name, sizeof(name)),
-		    strerror(EADDRNOTAVAIL));
-		TAILQ_REMOVE(&w->conf->listen, ca, entry);
-		free(ca);
-	}
-	if (TAILQ_EMPTY(&w->conf->listen))
-		return (NULL);
-	if ((l = listener_new(w)) != NULL)
-		return (l);
-	saved = errno;
-	if (saved != EADDRINUSE && saved != EACCES)
-		return (NULL);
-	log_info("cannot listen on port %d (%s), using port %d instead",
-	    DNS_PORT, strerror(saved), DNS_FALLBACK_PORT);
-	TAILQ_FOREACH(ca, &w->conf->listen, entry) {
-		if (ca->ss.ss_family == AF_INET)
-			((struct sockaddr_in *)&ca->ss)->sin_port =
-			    htons(DNS_FALLBACK_PORT);
-		else
-			((struct sockaddr_in6 *)&ca->ss)->sin6_port =
-			    htons(DNS_FALLBACK_PORT);
-	}
-	return (listener_new(w));
+	(void)fd;
+	(void)events;
+	(void)cache_sweep(mc->srv->cache, mono_ms(), SWEEP_MAX);
+	log_flush();
 }
 
 static void
@@ -175,44 +231,93 @@ drop_privileges(const char *user)
 		fatal("cannot drop privileges to %s", user);
 }
 
+/*
+ * Every client connection and upstream socket is a descriptor: take the
+ * hard limit (systemd's default soft limit is 1024).
+ */
+static void
+raise_nofile(void)
+{
+	struct rlimit	 rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static unsigned int
+count_workers(const struct conf *conf)
+{
+	long	 n;
+
+	if (conf->workers != 0)
+		return (conf->workers);
+	if ((n = sysconf(_SC_NPROCESSORS_ONLN)) < 1)
+		n = 1;
+	return (n > CONF_WORKERS_MAX ? CONF_WORKERS_MAX : (unsigned int)n);
+}
+
+static void
+parse_acl_arg(struct cli *cli, const char *arg)
+{
+	struct acl_net	 na;
+	const char	*errstr, *s = arg;
+	enum acl_action	 action = ACL_ALLOW;
+
+	if (*s == '!') {
+		action = ACL_DENY;
+		s++;
+	}
+	if (acl_net_parse(s, &na, &errstr) == -1)
+		fatalx("-a %s: %s", arg, errstr);
+	if (acl_add(&cli->acl, &na, action) == -1)
+		fatal("%s", __func__);
+	cli->acl_set = 1;
+}
+
 int
 main(int argc, char *argv[])
 {
-	struct worker		 w;
-	struct stats		 stats;
-	struct cli		 cli;
+	struct main_ctx		 mc;
+	struct conf		*conf;
 	struct conf_addr	 ca;
 	struct dns64_prefix	 pfx;
-	struct event		*ev_sig[5];
-	const char		*file = DNS64PROXY_CONF, *errstr;
+	struct event		*ev_sig[5], *ev_chore;
+	struct stats		 s;
+	struct timeval		 tv = { CHORE_MS / 1000, 0 };
+	const char		*errstr;
 	const int		 sigs[5] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1, 0 };
-	int			 ch, debug = 0, noaction = 0, verbose = 0;
-	int			 file_given = 0, i;
+	int			 ch, debug = 0, noaction = 0, verbose = 0, i;
+	unsigned int		 nworkers;
 
-	memset(&w, 0, sizeof(w));
-	TAILQ_INIT(&w.queries);
-	memset(&stats, 0, sizeof(stats));
-	TAILQ_INIT(&cli.listen);
-	TAILQ_INIT(&cli.forwarders);
-	TAILQ_INIT(&cli.prefixes);
+	memset(&mc, 0, sizeof(mc));
+	mc.file = DNS64PROXY_CONF;
+	TAILQ_INIT(&mc.cli.listen);
+	TAILQ_INIT(&mc.cli.forwarders);
+	TAILQ_INIT(&mc.cli.prefixes);
+	TAILQ_INIT(&mc.cli.acl);
 	log_init(1, LOG_DAEMON);
 
-	while ((ch = getopt(argc, argv, "df:l:np:u:v")) != -1) {
+	while ((ch = getopt(argc, argv, "a:df:l:np:s:u:v")) != -1) {
 		switch (ch) {
+		case 'a':
+			parse_acl_arg(&mc.cli, optarg);
+			break;
 		case 'd':
 			debug = 1;
 			break;
 		case 'f':
-			file = optarg;
-			file_given = 1;
+			mc.file = optarg;
+			mc.file_given = 1;
 			break;
 		case 'l':
 		case 'u':
 			if (conf_parse_addr(optarg, DNS_PORT, &ca, &errstr) ==
 			    -1)
 				fatalx("-%c %s: %s", ch, optarg, errstr);
-			if (conf_addr_add(ch == 'l' ? &cli.listen :
-			    &cli.forwarders, &ca) == -1)
+			if (conf_addr_add(ch == 'l' ? &mc.cli.listen :
+			    &mc.cli.forwarders, &ca) == -1)
 				fatal("%s", __func__);
 			break;
 		case 'n':
@@ -221,8 +326,14 @@ main(int argc, char *argv[])
 		case 'p':
 			if (conf_parse_prefix(optarg, &pfx, &errstr) == -1)
 				fatalx("-p %s: %s", optarg, errstr);
-			if (conf_prefix_add(&cli.prefixes, &pfx) == NULL)
+			if (conf_prefix_add(&mc.cli.prefixes, &pfx) == NULL)
 				fatal("%s", __func__);
+			break;
+		case 's':
+			if (*optarg != '/' || strlen(optarg) >= CONF_PATH_MAX)
+				fatalx("-s %s: not an absolute path that fits "
+				    "a unix socket", optarg);
+			mc.cli.control = optarg;
 			break;
 		case 'v':
 			verbose++;
@@ -235,10 +346,7 @@ main(int argc, char *argv[])
 		usage();
 	log_setverbose(verbose);
 
-	if ((w.conf = load_config(file, file_given)) == NULL)
-		exit(1);
-	cli_apply(w.conf, &cli);
-	if (conf_finalize(w.conf, DNS64PROXY_RESOLV_CONF) == -1)
+	if ((conf = load_config(&mc)) == NULL)
 		exit(1);
 	if (noaction) {
 		/*
@@ -246,53 +354,57 @@ main(int argc, char *argv[])
 		 * port the embedded default ends up with, which only binding
 		 * tells; a configured listen address is known now.
 		 */
-		if (!w.conf->listen_is_default &&
-		    conf_drop_own_forwarders(w.conf) == -1)
+		if (!conf->listen_is_default &&
+		    conf_drop_own_forwarders(conf) == -1)
 			exit(1);
 		if (verbose)
-			conf_print(stdout, w.conf);
+			conf_print(stdout, conf);
 		fprintf(stderr, "configuration OK\n");
-		conf_free(w.conf);
+		conf_free(conf);
 		exit(0);
 	}
 
 	signal(SIGPIPE, SIG_IGN);
-	if ((w.base = event_base_new()) == NULL)
-		fatalx("event_base_new failed");
-	w.stats = &stats;
-	if ((w.listener = bind_listeners(&w)) == NULL)
-		fatalx("cannot listen, exiting");
-	if (conf_drop_own_forwarders(w.conf) == -1)
-		exit(1);
-	if ((w.upstream = upstream_new(&w)) == NULL)
-		fatal("upstream_new");
-	if (w.conf->user != NULL)
-		drop_privileges(w.conf->user);
+	raise_nofile();
+	nworkers = count_workers(conf);
+	if ((mc.srv = server_open(conf, nworkers)) == NULL)
+		fatalx("cannot start, exiting");
+	conf_unref(conf);
+	if (server_conf(mc.srv)->user != NULL)
+		drop_privileges(server_conf(mc.srv)->user);
 	if (!debug) {
 		if (daemon(0, 0) == -1)
 			fatal("daemon");
 		log_init(0, LOG_DAEMON);
 	}
+	if ((mc.base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
 	for (i = 0; sigs[i] != 0; i++) {
-		if ((ev_sig[i] = evsignal_new(w.base, sigs[i], signal_cb,
-		    &w)) == NULL || evsignal_add(ev_sig[i], NULL) == -1)
+		if ((ev_sig[i] = evsignal_new(mc.base, sigs[i], signal_cb,
+		    &mc)) == NULL || evsignal_add(ev_sig[i], NULL) == -1)
 			fatalx("cannot set up signal %d", sigs[i]);
 	}
-	log_info("dns64proxy %s ready", PACKAGE_VERSION);
+	if ((ev_chore = event_new(mc.base, -1, EV_PERSIST, chore_cb,
+	    &mc)) == NULL || event_add(ev_chore, &tv) == -1)
+		fatalx("cannot set up the periodic timer");
+	if (server_start(mc.srv) == -1)
+		fatalx("cannot start the workers, exiting");
+	log_info("dns64proxy %s ready, %u worker%s", PACKAGE_VERSION,
+	    nworkers, nworkers == 1 ? "" : "s");
 
-	event_base_dispatch(w.base);
+	event_base_dispatch(mc.base);
 
-	stats_log(&stats);
-	/*
-	 * The listener first: freeing a TCP client's queries while it is
-	 * still there would let it read and start the next ones.
-	 */
-	listener_free(w.listener);
-	query_free_all(&w);
-	upstream_free(w.upstream);
+	server_stats(mc.srv, &s);
+	stats_log(&s);
+	server_free(mc.srv);
+	event_free(ev_chore);
 	for (i = 0; sigs[i] != 0; i++)
 		event_free(ev_sig[i]);
-	event_base_free(w.base);
-	conf_free(w.conf);
+	event_base_free(mc.base);
+	conf_addrlist_clear(&mc.cli.listen);
+	conf_addrlist_clear(&mc.cli.forwarders);
+	conf_prefixlist_clear(&mc.cli.prefixes);
+	acl_clear(&mc.cli.acl);
+	log_flush();
 	return (0);
 }

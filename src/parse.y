@@ -1183,6 +1183,7 @@ prefix_begin(const char *s, int lineno)
 	struct dns64_prefix	 pfx;
 	struct conf_prefix	*p;
 	const char		*errstr;
+	int			 n;
 
 	acl_clear(&ps.scratch.clients);
 	acl_clear(&ps.scratch.destinations);
@@ -1193,12 +1194,20 @@ prefix_begin(const char *s, int lineno)
 		parse_error(lineno, "invalid prefix \"%s\": %s", s, errstr);
 		return;
 	}
-	TAILQ_FOREACH(p, &ps.conf->prefixes, entry)
+	n = 0;
+	TAILQ_FOREACH(p, &ps.conf->prefixes, entry) {
 		if (p->pfx.plen == pfx.plen &&
 		    memcmp(p->pfx.addr, pfx.addr, sizeof(pfx.addr)) == 0) {
 			parse_error(lineno, "duplicate prefix %s", s);
 			return;
 		}
+		n++;
+	}
+	if (n == CONF_PREFIX_MAX) {
+		parse_error(lineno, "prefix %s: more than %d prefixes", s,
+		    CONF_PREFIX_MAX);
+		return;
+	}
 	if ((p = conf_prefix_add(&ps.conf->prefixes, &pfx)) == NULL) {
 		parse_error(lineno, "out of memory");
 		return;

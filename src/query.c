@@ -1,23 +1,26 @@
 /*
  * query.c -- the life of one client query.
  *
- *   query_start()   parse and check (dnsmsg), query ACL, then decide:
- *     ipv4only.arpa        -> answered here (RFC 8880)
- *     AAAA, DNS64 on       -> Q_AAAA: ask upstream for the AAAA
- *     PTR in a prefix      -> Q_PTR: ask for the in-addr.arpa PTR
- *     anything else        -> Q_FORWARD: ask upstream, relay the answer
- *   aaaa_done()     real AAAA -> relay; NXDOMAIN -> relay; NODATA or error
- *                   -> Q_A: ask for the A of the CNAME chain's end
- *   a_done()        A found -> synthesize; else the original answer
- *   ptr_done()      CNAME to in-addr.arpa plus the upstream's answer
- *   query_free()    the only exit, from every path
+ *   query_handle()   a message from the listener.  A plain query whose
+ *                    reply is in the reply cache is answered at once, on
+ *                    the wire (wire.c); anything else becomes a query.
+ *   query_start()    parse and check (dnsmsg), query ACL, then the plan
+ *                    (policy_plan):
+ *     PLAN_LOCAL        answered here: ipv4only.arpa, reverse zones
+ *     PLAN_DNS64        the AAAA leg, and with dns64-parallel the A leg
+ *                       with it (RFC 6147 5.1.8)
+ *     PLAN_REVERSE_MAP  the in-addr.arpa leg, answered behind a CNAME
+ *     PLAN_FORWARD      one leg, relayed
+ *   step()           runs after every leg that completes and does what
+ *                    the verdicts (policy_aaaa, policy_a) say: relay,
+ *                    start the A leg, synthesize (synth.c), or fail.
+ *   query_free()     the only exit, from every path.
  *
- * All state of a query lives in struct query, so that several workers (and
- * later, parallel legs) need nothing else.
+ * A leg is one question put to the forwarders (upstream.c), answered from
+ * the cache when it can be.  All state of a query lives in struct query.
  */
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,57 +29,86 @@
 
 #include "dns64proxy.h"
 #include "acl.h"
+#include "cache.h"
 #include "conf.h"
 #include "dns64.h"
 #include "dnsmsg.h"
 #include "listener.h"
+#include "local.h"
 #include "log.h"
+#include "mono.h"
+#include "policy.h"
 #include "query.h"
 #include "sa.h"
 #include "stats.h"
+#include "synth.h"
 #include "upstream.h"
+#include "wire.h"
 
-enum query_state {
-	Q_NEW,
-	Q_FORWARD,
-	Q_AAAA,
-	Q_A,
-	Q_PTR
+#define FAST_BUFSIZE	4096		/* replies served by the lean path */
+#define NOTE_MAX	128
+
+enum leg_state {
+	LEG_IDLE,
+	LEG_PENDING,
+	LEG_DONE
 };
 
-#define IPV4ONLY_TTL	3600		/* as BIND's built-in zone */
+struct query;
 
-/* Wire forms of the names RFC 8880 7 makes special. */
-static const uint8_t	ipv4only_name[] = "\010ipv4only\004arpa";
-static const uint8_t	ipv4only_rev170[] =
-    "\003170\0010\0010\003192\007in-addr\004arpa";
-static const uint8_t	ipv4only_rev171[] =
-    "\003171\0010\0010\003192\007in-addr\004arpa";
+/* One question to the forwarders and what came of it. */
+struct leg {
+	struct query		*q;
+	enum leg_state		 state;
+	struct upstream_wait	*wait;
+	ldns_pkt		*pkt;		/* NULL when it failed */
+	enum upstream_status	 status;
+	const ldns_rdf		*name;
+	uint16_t		 type;
+	int			 stale;
+	char			 server[SA_STRLEN + 4];
+};
+
+/* What query_handle() learnt of a plain query, for the reply cache. */
+struct plain {
+	struct wire_query	 wq;
+	uint32_t		 mask;
+	unsigned int		 rr_start;
+	uint64_t		 view;
+};
 
 struct query {
 	struct worker		*w;
+	struct conf		*conf;		/* a reference */
 	struct client		 cl;
-	uint8_t			 hdr[LDNS_HEADER_SIZE];
 	TAILQ_ENTRY(query)	 entry;		/* worker's queries */
+	uint8_t			 hdr[LDNS_HEADER_SIZE];
 	ldns_pkt		*req;
-	const ldns_rdf		*qname;		/* the client's, with case */
-	ldns_rr_type		 qtype;
-	ldns_rr_class		 qclass;
+	struct policy_query	 pq;
 	unsigned int		 upflags;
-	enum query_state	 state;
-	struct upstream_req	*ureq;
-	ldns_pkt		*aaaa;		/* the AAAA leg's reply */
-	ldns_rdf		*target;	/* end of its CNAME chain, or
-						   the in-addr.arpa name */
-	int			 aaaa_failed;	/* error or timeout */
-	int			 always;	/* always-synthesize */
-	int			 dnssec;	/* DO=1, no break-dnssec */
-	const char		*outcome;
+	uint32_t		 mask;		/* the client's prefixes */
+	unsigned int		 rr_start;
+	enum policy_plan	 plan;
+	struct policy_reverse	 rev;
+	ldns_rdf		*target;	/* in-addr.arpa name to ask */
+	struct leg		 main;		/* AAAA leg with DNS64 */
+	struct leg		 a;
+	int			 decided;	/* policy_aaaa() has spoken */
+	enum policy_aaaa	 av;
+	const ldns_rdf		*aaaa_target;
+	int			 aaaa_failed;
+	int			 a_for_target;	/* the A leg follows the chain */
+	uint64_t		 start_us;
+	int			 keyed;		/* a plain query: view is set */
+	uint64_t		 view;
+	int			 cacheable;
+	enum outcome		 outcome;
 	int			 rcode;
 	char			 upname[SA_STRLEN + 4];
+	char			 note[NOTE_MAX];
 };
 
-static void	 leg_reply_cb(struct upstream_reply *, void *);
+static void	 step(struct query *);
 
 static void
 dump(const char *what, struct query *q, const ldns_pkt *pkt)
@@ -91,985 +123,809 @@ dump(const char *what, struct query *q, const ldns_pkt *pkt)
 	free(s);
 }
 
-/*
- * The 12-bit RCODE (RFC 6891 6.1.3): an upstream BADVERS or BADCOOKIE has
- * 0 in the header's 4 bits and must not pass for NOERROR.
- */
 static int
-full_rcode(const ldns_pkt *pkt)
+family(const struct client *cl)
 {
-	return (ldns_pkt_get_rcode(pkt) |
-	    ldns_pkt_edns_extended_rcode(pkt) << 4);
+	int	 af;
+
+	(void)sa_addr((const struct sockaddr *)&cl->peer, &af);
+	return (af == AF_INET6);
 }
 
-/* Render within the client's limits and send. Consumes reply. */
 static void
-send_reply(struct query *q, ldns_pkt *reply, const char *outcome)
+count_query(struct worker *w, const struct client *cl, uint16_t qtype)
+{
+	STATS_INC(w->stats.queries[cl->tcp][family(cl)][stats_qtype(qtype)]);
+}
+
+static void
+count_reply(struct worker *w, enum outcome o, int rcode, uint64_t start_us)
+{
+	STATS_INC(w->stats.outcome[o]);
+	if (o == OUTCOME_DROPPED)
+		return;
+	/* 0-15 and BADVERS (16): the only ones we send. */
+	STATS_INC(w->stats.rcode[rcode >= 0 && rcode < STATS_RCODE_MAX ?
+	    rcode : STATS_RCODE_MAX - 1]);
+	stats_observe(&w->stats.latency, mono_us() - start_us);
+}
+
+/* The IANA name of an RCODE; ldns says NOTIMPL. */
+static void
+rcode_name(int rcode, char *buf, size_t len)
+{
+	ldns_lookup_table	*lt;
+
+	if (rcode == DNSMSG_RCODE_BADVERS)
+		snprintf(buf, len, "BADVERS");
+	else if (rcode == LDNS_RCODE_NOTIMPL)
+		snprintf(buf, len, "NOTIMP");
+	else if ((lt = ldns_lookup_by_id(ldns_rcodes, rcode)) != NULL)
+		snprintf(buf, len, "%s", lt->name);
+	else
+		snprintf(buf, len, "RCODE%d", rcode);
+}
+
+/* The -v line: client, name, type, outcome, RCODE, upstream, note. */
+static void
+log_line(const char *client, const ldns_rdf *qname, uint16_t qtype,
+    enum outcome o, int rcode, const char *upname, const char *note)
+{
+	char	*name = NULL, *type = NULL, rc[16];
+
+	if (qname != NULL) {
+		name = ldns_rdf2str(qname);
+		type = ldns_rr_type2str(qtype);
+	}
+	rcode_name(rcode, rc, sizeof(rc));
+	log_debug("%s %s %s %s%s%s%s%s%s%s%s", client, name ? name : "-",
+	    type ? type : "-", stats_outcome_name(o),
+	    o == OUTCOME_DROPPED ? "" : " ", o == OUTCOME_DROPPED ? "" : rc,
+	    upname[0] ? " upstream " : "", upname, note[0] ? " (" : "", note,
+	    note[0] ? ")" : "");
+	free(name);
+	free(type);
+}
+
+/* A cache key for replies: the flags, the client's view, the question. */
+static void
+reply_key(struct cache_key *key, const struct wire_query *wq,
+    const uint8_t *name, size_t namelen, uint64_t view)
+{
+	key->kind = CACHE_KIND_REPLY;
+	key->flags = (wq->rd ? UPSTREAM_RD : 0) | (wq->cd ? UPSTREAM_CD : 0) |
+	    (wq->dobit ? UPSTREAM_DO : 0);
+	key->qtype = wq->qtype;
+	key->qclass = wq->qclass;
+	key->view = view;
+	key->name = name;
+	key->namelen = namelen;
+}
+
+/*
+ * The reply a client gets depends on its query and, through the prefixes
+ * it gets (and the round-robin turn), on who it is: the view is part of
+ * the key, with the configuration's generation, so that a reload never
+ * serves a reply built under another policy.
+ */
+static uint64_t
+make_view(const struct conf *conf, uint32_t mask, unsigned int rr_start)
+{
+	return ((uint64_t)conf->generation << 40 |
+	    (uint64_t)(rr_start & 0xff) << 32 | mask);
+}
+
+/* The round-robin turn of this query: only synthesis uses it. */
+static unsigned int
+rr_turn(struct worker *w, const struct conf *conf, uint32_t mask,
+    uint16_t qtype)
+{
+	int	 n = __builtin_popcount(mask);
+
+	if (conf->prefix_selection != PREFIX_SELECT_ROUNDROBIN || n < 2 ||
+	    qtype != LDNS_RR_TYPE_AAAA)
+		return (0);
+	/* Shared by the workers, so that the turns go round. */
+	return (atomic_fetch_add_explicit(&w->srv->rr_next, 1,
+	    memory_order_relaxed) % n);
+}
+
+static size_t
+udp_limit(const struct wire_query *wq, uint16_t ours)
+{
+	size_t	 theirs;
+
+	if (!wq->edns)
+		return (DNS_UDP_MIN);
+	theirs = wq->udpsize < DNS_UDP_MIN ? DNS_UDP_MIN : wq->udpsize;
+	return (theirs < ours ? theirs : ours);
+}
+
+/*
+ * The lean path: 1 if the query was answered from the reply cache.  Fills
+ * *pl for the full path when it is a plain query that missed.
+ */
+static int
+fast(struct worker *w, struct client *cl, const uint8_t *wire, size_t len,
+    struct plain *pl, int *plain)
+{
+	const struct conf	*conf = w->conf;
+	struct policy_query	 pq;
+	struct cache_key	 key;
+	struct cache_meta	 meta;
+	uint8_t			 val[FAST_BUFSIZE], out[FAST_BUFSIZE], outcome;
+	uint64_t		 now, start = 0;
+	ssize_t			 n, olen;
+	size_t			 max;
+	int			 rcode;
+
+	*plain = 0;
+	if (w->srv->cache == NULL || wire_query_parse(wire, len, &pl->wq) == -1)
+		return (0);
+	if (acl_match_sa(&conf->query_acl, (struct sockaddr *)&cl->peer) !=
+	    ACL_ALLOW)
+		return (0);
+	if (log_getverbose() >= 1)
+		start = mono_us();
+	memset(&pq, 0, sizeof(pq));
+	pq.peer = (struct sockaddr *)&cl->peer;
+	pq.qtype = pl->wq.qtype;
+	pq.qclass = pl->wq.qclass;
+	pq.rd = pl->wq.rd;
+	pq.cd = pl->wq.cd;
+	pl->mask = policy_prefixes(conf, &pq);
+	pl->rr_start = rr_turn(w, conf, pl->mask, pl->wq.qtype);
+	pl->view = make_view(conf, pl->mask, pl->rr_start);
+	*plain = 1;
+	reply_key(&key, &pl->wq, pl->wq.qname, pl->wq.qnamelen, pl->view);
+	now = mono_ms();
+	if ((n = cache_get(w->srv->cache, &key, now, 0, val, sizeof(val),
+	    &meta)) <= 0)
+		return (0);
+	max = cl->tcp ? DNS_MSG_MAX : udp_limit(&pl->wq,
+	    conf->edns_buffer_size);
+	if ((olen = wire_entry_reply(val, n, &pl->wq,
+	    (uint32_t)((now - meta.stored) / 1000), conf->edns_buffer_size,
+	    max, out, sizeof(out), &outcome, &rcode)) == -1)
+		return (0);
+	listener_send(cl, out, olen);
+	count_query(w, cl, pl->wq.qtype);
+	STATS_INC(w->stats.cache_reply_hits);
+	if (start == 0)
+		start = mono_us();
+	count_reply(w, outcome, rcode, start);
+	if (log_getverbose() >= 1) {
+		ldns_rdf	*qname;
+
+		listener_client_name(cl);
+		qname = ldns_dname_new_frm_data(pl->wq.qnamelen,
+		    pl->wq.qname);
+		log_line(cl->name, qname, pl->wq.qtype, outcome, rcode,
+		    "cache", "");
+		ldns_rdf_deep_free(qname);
+	}
+	return (1);
+}
+
+/* Store the reply the full path sent, for the lean path. */
+static void
+cache_reply(struct query *q, const uint8_t *wire, size_t len)
+{
+	struct cache_key	 key;
+	struct wire_query	 wq;
+	uint8_t			 buf[FAST_BUFSIZE];
+	uint32_t		 ttl, cap;
+	ssize_t			 n;
+
+	if (!q->keyed || !q->cacheable || q->w->srv->cache == NULL ||
+	    (q->rcode != LDNS_RCODE_NOERROR &&
+	    q->rcode != LDNS_RCODE_NXDOMAIN))
+		return;
+	cap = q->rcode == LDNS_RCODE_NXDOMAIN || LDNS_ANCOUNT(wire) == 0 ?
+	    q->conf->cache_max_neg_ttl : q->conf->cache_max_ttl;
+	if ((n = wire_entry_make(wire, len, cap, q->outcome, buf, sizeof(buf),
+	    &ttl)) == -1 || ttl == 0)
+		return;
+	memset(&wq, 0, sizeof(wq));
+	wq.rd = ldns_pkt_rd(q->req);
+	wq.cd = ldns_pkt_cd(q->req);
+	wq.dobit = ldns_pkt_edns_do(q->req);
+	wq.qtype = q->pq.qtype;
+	wq.qclass = q->pq.qclass;
+	reply_key(&key, &wq, ldns_rdf_data(q->pq.qname),
+	    ldns_rdf_size(q->pq.qname), q->view);
+	(void)cache_put(q->w->srv->cache, &key, mono_ms(), ttl, 0, buf, n);
+}
+
+/*
+ * Render within the client's limits and send; consumes reply.  The reply
+ * is rendered whole first: what fits goes to the reply cache too; what
+ * does not is rendered again, trimmed for this client.
+ */
+static void
+send_reply(struct query *q, ldns_pkt *reply, enum outcome outcome)
 {
 	uint8_t		*wire = NULL;
 	size_t		 len, max;
 	ldns_status	 st;
+	int		 trimmed = 0;
 
 	max = q->cl.tcp ? DNS_MSG_MAX : (q->req ? dnsmsg_udp_limit(q->req,
-	    q->w->conf->edns_buffer_size) : DNS_UDP_MIN);
-	if ((st = dnsmsg_render(reply, max, &wire, &len)) != LDNS_STATUS_OK) {
+	    q->conf->edns_buffer_size) : DNS_UDP_MIN);
+	if ((st = dnsmsg_render(reply, DNS_MSG_MAX, &wire, &len)) ==
+	    LDNS_STATUS_OK && len > max) {
+		free(wire);
+		wire = NULL;
+		trimmed = 1;
+		st = dnsmsg_render(reply, max, &wire, &len);
+	}
+	if (st != LDNS_STATUS_OK) {
 		log_warnx("%s: reply not rendered: %s", q->cl.name,
 		    ldns_get_errorstr_by_id(st));
 		ldns_pkt_free(reply);
-		q->outcome = "dropped";
-		q->w->stats->dropped++;
+		q->outcome = OUTCOME_DROPPED;
 		return;
 	}
 	if (ldns_pkt_tc(reply))
-		q->w->stats->truncated++;
-	if (strcmp(outcome, "passed") == 0)
-		q->w->stats->passed++;
+		STATS_INC(q->w->stats.truncated);
 	q->outcome = outcome;
-	q->rcode = full_rcode(reply);
+	q->rcode = policy_rcode(reply);
 	dump("reply to", q, reply);
 	listener_send(&q->cl, wire, len);
+	if (!trimmed)
+		cache_reply(q, wire, len);
 	free(wire);
 	ldns_pkt_free(reply);
 }
 
 static void
-send_error(struct query *q, int rcode, const char *outcome)
+send_error(struct query *q, int rcode, enum outcome outcome,
+    uint16_t ede, const char *text)
 {
 	ldns_pkt	*reply;
 
-	switch (rcode) {
-	case LDNS_RCODE_FORMERR:
-	case DNSMSG_RCODE_BADVERS:
-		q->w->stats->formerr++;
-		break;
-	case LDNS_RCODE_NOTIMPL:
-		q->w->stats->notimp++;
-		break;
-	case LDNS_RCODE_REFUSED:
-		q->w->stats->refused++;
-		break;
-	default:
-		q->w->stats->servfail++;
-		break;
-	}
 	if ((reply = dnsmsg_error(q->hdr, q->req, rcode,
-	    q->w->conf->edns_buffer_size)) == NULL) {
-		log_warnx("%s: out of memory", q->cl.name);
-		q->outcome = "dropped";
-		return;
-	}
-	send_reply(q, reply, outcome);
-}
-
-/*
- * Relay an upstream reply, or one we built.  Synthesized data is marked with
- * EDE 29 when the client speaks EDNS (RFC 8914 4.30).  Consumes pkt.
- */
-static void
-relay(struct query *q, ldns_pkt *pkt, const char *outcome, int synthesized)
-{
-	ldns_pkt	*reply;
-
-	if ((reply = dnsmsg_reply(pkt, q->req,
-	    q->w->conf->edns_buffer_size)) == NULL ||
-	    (synthesized && ldns_pkt_edns(q->req) &&
-	    dnsmsg_add_ede(reply, DNSMSG_EDE_SYNTHESIZED, NULL) == -1)) {
+	    q->conf->edns_buffer_size)) == NULL || (text != NULL &&
+	    q->req != NULL && ldns_pkt_edns(q->req) &&
+	    dnsmsg_add_ede(reply, ede, text) == -1)) {
 		ldns_pkt_free(reply);
 		log_warnx("%s: out of memory", q->cl.name);
-		send_error(q, LDNS_RCODE_SERVFAIL, "error");
+		q->outcome = OUTCOME_DROPPED;
+		return;
+	}
+	q->cacheable = 0;
+	send_reply(q, reply, outcome);
+}
+
+/*
+ * Relay an upstream reply, or one we built; consumes pkt.  Synthesized
+ * data is marked with EDE 29 when the client speaks EDNS (RFC 8914 4.30);
+ * an EDE with ede_text (code ede) says more.  Stale data gets EDE 3 (RFC
+ * 8767 4).
+ */
+static void
+relay(struct query *q, ldns_pkt *pkt, enum outcome outcome, int synthesized,
+    uint16_t ede, const char *ede_text, int stale)
+{
+	ldns_pkt	*reply;
+	int		 edns = ldns_pkt_edns(q->req);
+
+	/* Upstream EDE texts are per answer: not for the reply cache. */
+	if (stale || ede_text != NULL || dnsmsg_has_ede(pkt, 0, 0xffff))
+		q->cacheable = 0;
+	if ((reply = dnsmsg_reply(pkt, q->req,
+	    q->conf->edns_buffer_size)) == NULL ||
+	    (edns && synthesized && dnsmsg_add_ede(reply,
+	    DNSMSG_EDE_SYNTHESIZED, NULL) == -1) ||
+	    (edns && stale && dnsmsg_add_ede(reply, DNSMSG_EDE_STALE,
+	    NULL) == -1) ||
+	    (edns && ede_text != NULL && dnsmsg_add_ede(reply, ede,
+	    ede_text) == -1)) {
+		ldns_pkt_free(reply);
+		log_warnx("%s: out of memory", q->cl.name);
+		send_error(q, LDNS_RCODE_SERVFAIL, OUTCOME_ERROR, 0, NULL);
 		return;
 	}
 	send_reply(q, reply, outcome);
 }
 
+/*
+ * Our own SERVFAIL after a leg failed says why (RFC 8914): 22 No
+ * Reachable Authority after timeouts, 23 Network Error after transport
+ * errors or broken replies, naming the forwarder.
+ */
 static void
-ask(struct query *q, enum query_state state, const ldns_rdf *name,
-    ldns_rr_type type)
+leg_failed(struct query *q, const struct leg *leg)
 {
-	q->state = state;
-	q->ureq = upstream_query(q->w->upstream, name, type, q->qclass,
-	    q->upflags, q->cl.name, leg_reply_cb, q);
-	if (q->ureq == NULL) {
-		log_warnx("%s: out of memory", q->cl.name);
-		send_error(q, LDNS_RCODE_SERVFAIL, "error");
-	}
-}
+	char	 text[SA_STRLEN + 48];
+	uint16_t ede = DNSMSG_EDE_NETWORK_ERROR;
 
-static int
-domain_listed(const struct conf_domainlist *list, const ldns_rdf *name)
-{
-	const struct conf_domain	*d;
-
-	TAILQ_FOREACH(d, list, entry)
-		if (dnsmsg_name_in(name, ldns_rdf_data(d->name),
-		    ldns_rdf_size(d->name)))
-			return (1);
-	return (0);
-}
-
-static int
-prefix_for_client(const struct conf_prefix *cp, const struct sockaddr *peer)
-{
-	return (TAILQ_EMPTY(&cp->clients) ||
-	    acl_match_sa(&cp->clients, peer) == ACL_ALLOW);
-}
-
-/*
- * Does DNS64 apply to this client and these flags?  Only for class IN (RFC
- * 6147 5.1), never when the client validates itself (CD, 5.5), and only for
- * the clients that should get it (6.3.3).  ipv4only.arpa asks no more than
- * this; other names also go through the domain lists (dns64_for_query).
- */
-static int
-dns64_for_client(struct query *q)
-{
-	const struct conf		*conf = q->w->conf;
-	const struct sockaddr		*peer = (struct sockaddr *)&q->cl.peer;
-	const struct conf_prefix	*cp;
-	int				 af;
-
-	if (q->qclass != LDNS_RR_CLASS_IN || ldns_pkt_cd(q->req))
-		return (0);
-	if (conf->recursive_only && !ldns_pkt_rd(q->req))
-		return (0);
-	if (!TAILQ_EMPTY(&conf->dns64_clients) &&
-	    acl_match_sa(&conf->dns64_clients, peer) != ACL_ALLOW)
-		return (0);
-	if (conf->dns64_ipv6_only) {
-		(void)sa_addr(peer, &af);
-		if (af != AF_INET6)
-			return (0);
-	}
-	TAILQ_FOREACH(cp, &conf->prefixes, entry)
-		if (prefix_for_client(cp, peer))
-			return (1);
-	return (0);
-}
-
-static int
-dns64_for_query(struct query *q)
-{
-	return (!domain_listed(&q->w->conf->never_synth, q->qname) &&
-	    dns64_for_client(q));
-}
-
-/* A signed denial: the client asked for DNSSEC and can check it. */
-static int
-signed_denial(ldns_pkt *pkt)
-{
-	ldns_rr_list	*auth = ldns_pkt_authority(pkt);
-	ldns_rr_type	 t;
-	size_t		 i;
-
-	for (i = 0; i < ldns_rr_list_rr_count(auth); i++) {
-		t = ldns_rr_get_type(ldns_rr_list_rr(auth, i));
-		if (t == LDNS_RR_TYPE_RRSIG || t == LDNS_RR_TYPE_NSEC ||
-		    t == LDNS_RR_TYPE_NSEC3)
-			return (1);
-	}
-	return (0);
-}
-
-static void
-aaaa_done(struct query *q, ldns_pkt *pkt)
-{
-	const struct conf	*conf = q->w->conf;
-	const ldns_rdf		*target;
-	int			 rcode, real;
-
-	if (pkt == NULL) {
-		/* RFC 6147 5.1.3: a timeout is a server failure. */
-		if (!conf->synth_on_error) {
-			send_error(q, LDNS_RCODE_SERVFAIL, "error");
-			return;
-		}
-		q->aaaa_failed = 1;
-		ask(q, Q_A, q->qname, LDNS_RR_TYPE_A);
+	switch (leg->status) {
+	case UPSTREAM_TIMEOUT:
+		ede = DNSMSG_EDE_NO_REACHABLE_AUTHORITY;
+		snprintf(text, sizeof(text), "forwarder %s timed out",
+		    leg->server[0] ? leg->server : "-");
+		break;
+	case UPSTREAM_NETERR:
+		snprintf(text, sizeof(text), "forwarder %s unreachable",
+		    leg->server[0] ? leg->server : "-");
+		break;
+	case UPSTREAM_BROKEN:
+		snprintf(text, sizeof(text), "forwarder %s sent broken "
+		    "replies", leg->server[0] ? leg->server : "-");
+		break;
+	default:
+		send_error(q, LDNS_RCODE_SERVFAIL, OUTCOME_ERROR, 0, NULL);
 		return;
 	}
-	rcode = full_rcode(pkt);
-	if (rcode == LDNS_RCODE_NXDOMAIN) {		/* RFC 6147 5.1.2 */
-		relay(q, pkt, "passed", 0);
-		return;
-	}
-	if (rcode != LDNS_RCODE_NOERROR) {
-		/*
-		 * RFC 6147 5.1.2: any other RCODE is treated as empty, but a
-		 * validation failure (RFC 8914 EDE 6-12) is never papered
-		 * over with synthesized data (5.5).
-		 */
-		if (!conf->synth_on_error || (rcode == LDNS_RCODE_SERVFAIL &&
-		    dnsmsg_has_ede(pkt, 6, 12))) {
-			relay(q, pkt, "passed", 0);
-			return;
-		}
-		q->aaaa = pkt;
-		q->aaaa_failed = 1;
-		ask(q, Q_A, q->qname, LDNS_RR_TYPE_A);
-		return;
-	}
-	/* RFC 6147 5.1.5: the AAAA that count are at the chain's end. */
-	target = dns64_chain_end(ldns_pkt_answer(pkt), q->qname);
-	/* The domain lists apply to the name the chain leads to as well. */
-	if (domain_listed(&conf->never_synth, target)) {
-		relay(q, pkt, "passed", 0);
-		return;
-	}
-	if (domain_listed(&conf->always_synth, target))
-		q->always = 1;
-	/* RFC 6147 5.1.4 */
-	real = dns64_strip_excluded(ldns_pkt_answer(pkt), target,
-	    &conf->exclude_aaaa);
-	ldns_pkt_set_ancount(pkt, ldns_rr_list_rr_count(ldns_pkt_answer(pkt)));
-	if (real > 0 && !q->always) {
-		relay(q, pkt, "passed", 0);		/* RFC 6147 5.1.1 */
-		return;
-	}
-	/* RFC 6147 5.5: a signed denial is the client's to check. */
-	if (real == 0 && q->dnssec && signed_denial(pkt)) {
-		relay(q, pkt, "passed", 0);
-		return;
-	}
-	/* RFC 6147 5.1.4, 5.1.6: no usable AAAA, so ask for the A. */
-	if ((q->target = ldns_rdf_clone(target)) == NULL) {
-		ldns_pkt_free(pkt);
-		send_error(q, LDNS_RCODE_SERVFAIL, "error");
-		return;
-	}
-	q->aaaa = pkt;
-	ask(q, Q_A, q->target, LDNS_RR_TYPE_A);
+	send_error(q, LDNS_RCODE_SERVFAIL, OUTCOME_ERROR, ede, text);
 }
 
-/* The prefixes this client gets, in config order. */
-struct prefix_set {
-	const struct conf_prefix **p;
-	unsigned int		   n;
-	unsigned int		   start;	/* round-robin offset */
-};
-
-/*
- * Append the synthetic AAAA for one A RR: with every prefix of the set that
- * may map this IPv4 address, or with the first of them from the round-robin
- * offset on.  Returns how many were added, -1 on failure.
- */
-static int
-synth_one(struct query *q, const ldns_rr *a, uint32_t ttl,
-    const struct prefix_set *set, ldns_rr_list *out)
-{
-	const struct conf		*conf = q->w->conf;
-	const struct conf_prefix	*cp;
-	const uint8_t			*v4;
-	ldns_rr				*aaaa;
-	unsigned int			 i;
-	int				 added = 0;
-
-	if (ldns_rr_rd_count(a) != 1 || ldns_rdf_size(ldns_rr_rdf(a, 0)) != 4)
-		return (0);
-	v4 = ldns_rdf_data(ldns_rr_rdf(a, 0));
-	if (acl_match(&conf->exclude_a, AF_INET, v4) == ACL_ALLOW)
-		return (0);
-	for (i = 0; i < set->n; i++) {
-		cp = set->p[(set->start + i) % set->n];
-		/* RFC 6147 5: separate IPv4 ranges, separate prefixes. */
-		if (!TAILQ_EMPTY(&cp->destinations) &&
-		    acl_match(&cp->destinations, AF_INET, v4) != ACL_ALLOW)
-			continue;
-		/* RFC 6052 3.1 */
-		if (dns64_prefix_is_wkp(&cp->pfx) && !dns64_ipv4_is_global(v4))
-			continue;
-		if ((aaaa = dns64_synth_rr(a, &cp->pfx, ttl)) == NULL)
-			return (-1);
-		if (!ldns_rr_list_push_rr(out, aaaa)) {
-			ldns_rr_free(aaaa);
-			return (-1);
-		}
-		added++;
-		if (conf->prefix_selection == PREFIX_SELECT_ROUNDROBIN)
-			break;
-	}
-	return (added);
-}
-
-/* Append copies of the CNAME/DNAME RRs (and their RRSIGs) of from. */
-static int
-copy_chain(const ldns_rr_list *from, ldns_rr_list *to)
-{
-	ldns_rr		*rr;
-	size_t		 i;
-
-	for (i = 0; i < ldns_rr_list_rr_count(from); i++) {
-		rr = ldns_rr_list_rr(from, i);
-		if (!dns64_is_chain_rr(rr))
-			continue;
-		if ((rr = ldns_rr_clone(rr)) == NULL ||
-		    !ldns_rr_list_push_rr(to, rr)) {
-			ldns_rr_free(rr);
-			return (-1);
-		}
-	}
-	return (0);
-}
-
-/* Put the RRs of front before the answer section of pkt; consumes front. */
-static int
-prepend(ldns_pkt *pkt, ldns_rr_list *front)
-{
-	ldns_rr_list	*answer = ldns_pkt_answer(pkt);
-
-	if (!ldns_rr_list_cat(front, answer)) {
-		ldns_rr_list_deep_free(front);
-		return (-1);
-	}
-	ldns_rr_list_free(answer);
-	ldns_pkt_set_answer(pkt, front);
-	ldns_pkt_set_ancount(pkt, ldns_rr_list_rr_count(front));
-	return (0);
-}
-
-/*
- * RFC 6147 5.1.5: the reply built on the A leg starts with the CNAME chain
- * that the AAAA leg followed to get there.
- */
-static int
-prepend_chain(struct query *q, ldns_pkt *pkt)
-{
-	ldns_rr_list	*chain;
-
-	if (q->aaaa == NULL || q->aaaa_failed)
-		return (0);
-	if ((chain = ldns_rr_list_new()) == NULL)
-		return (-1);
-	if (copy_chain(ldns_pkt_answer(q->aaaa), chain) == -1) {
-		ldns_rr_list_deep_free(chain);
-		return (-1);
-	}
-	return (prepend(pkt, chain));
-}
-
-/*
- * RFC 6147 5.1.7, 5.4: the answer is the CNAME chain, then the synthetic
- * AAAA in place of the A RRs (whose signatures go too); authority and
- * additional stay those of the A reply.  Returns the number of AAAA made,
- * 0 when no A could be mapped (apkt untouched), -1 on failure.
- */
-static int
-synthesize(struct query *q, ldns_pkt *apkt, const ldns_rdf *owner)
-{
-	ldns_rr_list			*answer, *a_answer = ldns_pkt_answer(apkt);
-	ldns_rr				*rr;
-	uint32_t			 ttl;
-	struct prefix_set		 set;
-	const struct conf_prefix	*cp;
-	const struct sockaddr		*peer = (struct sockaddr *)&q->cl.peer;
-	size_t				 i;
-	int				 n, total = 0, rv = -1;
-
-	memset(&set, 0, sizeof(set));
-	TAILQ_FOREACH(cp, &q->w->conf->prefixes, entry)
-		set.n++;
-	if ((set.p = calloc(set.n + 1, sizeof(*set.p))) == NULL)
-		return (-1);
-	set.n = 0;
-	TAILQ_FOREACH(cp, &q->w->conf->prefixes, entry)
-		if (prefix_for_client(cp, peer))
-			set.p[set.n++] = cp;
-	/*
-	 * Round-robin moves to the client's next prefix with each response;
-	 * with "all" every prefix is used, in config order.
-	 */
-	if (q->w->conf->prefix_selection == PREFIX_SELECT_ROUNDROBIN &&
-	    set.n > 0)
-		set.start = q->w->rr_next++ % set.n;
-	ttl = dns64_synth_ttl(a_answer, owner, q->aaaa_failed ? NULL : q->aaaa);
-	if ((answer = ldns_rr_list_new()) == NULL ||
-	    copy_chain(a_answer, answer) == -1)
-		goto done;
-	for (i = 0; i < ldns_rr_list_rr_count(a_answer); i++) {
-		rr = ldns_rr_list_rr(a_answer, i);
-		if (!dns64_rr_at(rr, owner, LDNS_RR_TYPE_A))
-			continue;
-		if ((n = synth_one(q, rr, ttl, &set, answer)) == -1)
-			goto done;
-		total += n;
-	}
-	if (total == 0) {
-		rv = 0;
-		goto done;
-	}
-	ldns_rr_list_deep_free(a_answer);
-	ldns_pkt_set_answer(apkt, answer);
-	ldns_pkt_set_ancount(apkt, ldns_rr_list_rr_count(answer));
-	answer = NULL;
-	/* RFC 6147 5.5: synthesized data is never authenticated. */
-	ldns_pkt_set_ad(apkt, 0);
-	ldns_pkt_set_aa(apkt, 0);
-	rv = prepend_chain(q, apkt) == -1 ? -1 : total;
- done:
-	ldns_rr_list_deep_free(answer);
-	free(set.p);
-	return (rv);
-}
-
-/*
- * Whether the A answer has an RR of the given type at the chain's end: A
- * records, or their RRSIG (of type covered A).
- */
-static int
-a_has(ldns_pkt *pkt, const ldns_rdf *owner, ldns_rr_type type)
-{
-	ldns_rr_list	*answer = ldns_pkt_answer(pkt);
-	ldns_rr		*rr;
-	size_t		 i;
-
-	for (i = 0; i < ldns_rr_list_rr_count(answer); i++) {
-		rr = ldns_rr_list_rr(answer, i);
-		/* dns64_rr_is() counts an RRSIG by the type it covers. */
-		if (ldns_rr_get_type(rr) == type &&
-		    dns64_rr_is(rr, owner, LDNS_RR_TYPE_A))
-			return (1);
-	}
-	return (0);
-}
-
-/* The AAAA leg's error, or SERVFAIL when it timed out. */
-static void
-aaaa_error(struct query *q)
-{
-	ldns_pkt	*aaaa = q->aaaa;
-
-	if (aaaa == NULL) {
-		send_error(q, LDNS_RCODE_SERVFAIL, "error");
-		return;
-	}
-	q->aaaa = NULL;
-	relay(q, aaaa, "passed", 0);
-}
-
-static void
-a_done(struct query *q, ldns_pkt *pkt)
-{
-	const ldns_rdf	*owner = NULL;
-	ldns_pkt	*aaaa;
-	int		 rcode, n;
-
-	rcode = pkt ? full_rcode(pkt) : LDNS_RCODE_SERVFAIL;
-	if (rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN) {
-		ldns_pkt_free(pkt);
-		/* Both legs failed: the AAAA leg's error stands. */
-		if (q->aaaa_failed)
-			aaaa_error(q);
-		else	/* RFC 6147 5.1.6: the error is the basis. */
-			send_error(q, LDNS_RCODE_SERVFAIL, "error");
-		return;
-	}
-	n = 0;
-	if (rcode == LDNS_RCODE_NOERROR) {
-		owner = dns64_chain_end(ldns_pkt_answer(pkt),
-		    q->target ? q->target : q->qname);
-		/* RFC 6147 5.5: a signed A RRset is not rewritten for a
-		 * client that asked for DNSSEC. */
-		if (q->dnssec && a_has(pkt, owner, LDNS_RR_TYPE_RRSIG))
-			n = 0;
-		else if ((n = synthesize(q, pkt, owner)) == -1) {
-			ldns_pkt_free(pkt);
-			send_error(q, LDNS_RCODE_SERVFAIL, "error");
-			return;
-		}
-	}
-	if (n > 0) {
-		q->w->stats->synthesized++;
-		relay(q, pkt, "synthesized", 1);
-		return;
-	}
-	/*
-	 * Nothing synthesized.  A records that were there but may not be
-	 * mapped (non-global for the WKP, exclude-a, destinations, a signed
-	 * RRset) must not reach an AAAA answer: the client gets the AAAA
-	 * leg's own result, as without DNS64.  RFC 6147 5.1.6: an A leg
-	 * without A records is the basis of the reply when the AAAA leg
-	 * failed or when it is NXDOMAIN at the chain's end (with the chain
-	 * in front of it); an empty A answer after a NODATA gives back the
-	 * original NODATA.
-	 */
-	if (q->aaaa_failed && rcode == LDNS_RCODE_NOERROR &&
-	    a_has(pkt, owner, LDNS_RR_TYPE_A)) {
-		ldns_pkt_free(pkt);
-		aaaa_error(q);
-		return;
-	}
-	if (q->aaaa_failed || rcode == LDNS_RCODE_NXDOMAIN) {
-		if (prepend_chain(q, pkt) == -1) {
-			ldns_pkt_free(pkt);
-			send_error(q, LDNS_RCODE_SERVFAIL, "error");
-			return;
-		}
-		relay(q, pkt, "passed", 0);
-		return;
-	}
-	ldns_pkt_free(pkt);
-	aaaa = q->aaaa;
-	q->aaaa = NULL;
-	relay(q, aaaa, "passed", 0);
-}
-
-/* An empty reply of ours, to be filled and relayed. */
+/* Hand over a leg's answer: it belongs to the reply from now on. */
 static ldns_pkt *
-local_pkt(int rcode)
+leg_take(struct leg *leg)
 {
-	ldns_pkt	*pkt;
+	ldns_pkt	*pkt = leg->pkt;
 
-	if ((pkt = ldns_pkt_new()) == NULL)
-		return (NULL);
-	ldns_pkt_set_qr(pkt, 1);
-	ldns_pkt_set_aa(pkt, 1);
-	ldns_pkt_set_ra(pkt, 1);
-	ldns_pkt_set_rcode(pkt, rcode);
+	leg->pkt = NULL;
 	return (pkt);
 }
 
-/* Append an RR given in presentation format. */
-static int
-push_str(ldns_pkt *pkt, ldns_pkt_section sec, const char *fmt, ...)
-{
-	ldns_rr		*rr = NULL;
-	char		 buf[512];
-	va_list		 ap;
-	int		 len;
-
-	va_start(ap, fmt);
-	len = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (len < 0 || (size_t)len >= sizeof(buf) ||
-	    ldns_rr_new_frm_str(&rr, buf, 0, NULL, NULL) != LDNS_STATUS_OK)
-		return (-1);
-	if (!ldns_pkt_push_rr(pkt, sec, rr)) {
-		ldns_rr_free(rr);
-		return (-1);
-	}
-	return (0);
-}
-
-/* An RR at the client's qname, with its case.  Consumes rdata. */
-static ldns_rr *
-qname_rr(struct query *q, ldns_rr_type type, uint32_t ttl, ldns_rdf *rdata)
-{
-	ldns_rr		*rr;
-	ldns_rdf	*owner;
-
-	if (rdata == NULL || (rr = ldns_rr_new()) == NULL) {
-		ldns_rdf_deep_free(rdata);
-		return (NULL);
-	}
-	if ((owner = ldns_rdf_clone(q->qname)) == NULL ||
-	    !ldns_rr_push_rdf(rr, rdata)) {
-		ldns_rdf_deep_free(owner);
-		ldns_rdf_deep_free(rdata);
-		ldns_rr_free(rr);
-		return (NULL);
-	}
-	ldns_rr_set_owner(rr, owner);
-	ldns_rr_set_type(rr, type);
-	ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
-	ldns_rr_set_ttl(rr, ttl);
-	return (rr);
-}
-
-/* Append an RR at the client's qname to the answer.  Consumes rdata. */
-static int
-push_at_qname(struct query *q, ldns_pkt *pkt, ldns_rr_type type, uint32_t ttl,
-    ldns_rdf *rdata)
-{
-	ldns_rr	*rr;
-
-	if ((rr = qname_rr(q, type, ttl, rdata)) == NULL)
-		return (-1);
-	if (!ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER, rr)) {
-		ldns_rr_free(rr);
-		return (-1);
-	}
-	return (0);
-}
-
-/* Send a reply we made ourselves, or SERVFAIL if making it failed. */
 static void
-local_done(struct query *q, ldns_pkt *pkt, int ok, int synthesized)
+leg_set(struct leg *leg, struct upstream_result *res)
 {
-	if (pkt == NULL || !ok) {
-		ldns_pkt_free(pkt);
-		log_warnx("%s: out of memory", q->cl.name);
-		send_error(q, LDNS_RCODE_SERVFAIL, "error");
-		return;
-	}
-	q->w->stats->local++;
-	relay(q, pkt, "local", synthesized);
+	struct query	*q = leg->q;
+
+	leg->wait = NULL;
+	leg->state = LEG_DONE;
+	leg->pkt = res->pkt;
+	leg->status = res->status;
+	leg->stale = res->stale;
+	snprintf(leg->server, sizeof(leg->server), "%s", res->server);
+	if (res->server[0] != '\0')
+		snprintf(q->upname, sizeof(q->upname), "%s", res->server);
+	if (leg->pkt != NULL)
+		dump("upstream reply for", q, leg->pkt);
 }
 
-/* 1 if name is exactly the wire-form name, case-insensitively. */
-static int
-name_is(const ldns_rdf *name, const uint8_t *wire, size_t len)
+static void
+leg_cb(struct upstream_result *res, void *arg)
 {
-	return (ldns_rdf_size(name) == len && dnsmsg_name_in(name, wire, len));
-}
+	struct leg	*leg = arg;
 
-static int
-ipv4only_soa(ldns_pkt *pkt, ldns_pkt_section sec)
-{
-	return (push_str(pkt, sec, "ipv4only.arpa. %d IN "
-	    "SOA ipv4only.arpa. nobody.invalid. 0 28800 7200 604800 %d",
-	    IPV4ONLY_TTL, IPV4ONLY_TTL));
+	leg_set(leg, res);
+	step(leg->q);
 }
 
 /*
- * RFC 7050 2, RFC 8880 7.1, 7.2: ipv4only.arpa is answered here, even with
- * every forwarder down: A 192.0.0.170 and .171, the AAAA synthesized with
- * every prefix this client gets (no mapping rule applies to them), and the
- * PTRs of both addresses.  Returns 0 if the query is not about it.
+ * Make sure the leg runs: 1 when its answer is there (possibly from the
+ * cache, just now), 0 while it is in flight.
  */
 static int
-ipv4only(struct query *q)
+leg_run(struct query *q, struct leg *leg, const ldns_rdf *name, uint16_t type)
 {
-	static const uint8_t		 wka[2][4] = { { 192, 0, 0, 170 },
-					    { 192, 0, 0, 171 } };
-	const struct sockaddr		*peer = (struct sockaddr *)&q->cl.peer;
-	const struct conf_prefix	*cp;
-	ldns_pkt			*pkt;
-	ldns_rdf			*rd;
-	uint8_t				 in6[16];
-	int				 ok = 1, i, synth = 0;
+	struct upstream_result	 res;
 
-	if (q->qclass != LDNS_RR_CLASS_IN)
+	if (leg->state == LEG_DONE)
+		return (1);
+	if (leg->state == LEG_PENDING)
 		return (0);
-	if (q->qtype == LDNS_RR_TYPE_PTR &&
-	    (name_is(q->qname, ipv4only_rev170, sizeof(ipv4only_rev170)) ||
-	    name_is(q->qname, ipv4only_rev171, sizeof(ipv4only_rev171)))) {
-		pkt = local_pkt(LDNS_RCODE_NOERROR);
-		ok = pkt != NULL && (rd = ldns_dname_new_frm_str(
-		    "ipv4only.arpa.")) != NULL && push_at_qname(q, pkt,
-		    LDNS_RR_TYPE_PTR, IPV4ONLY_TTL, rd) == 0;
-		local_done(q, pkt, ok, 0);
+	leg->q = q;
+	leg->name = name;
+	leg->type = type;
+	if (upstream_cached(q->w->upstream, name, type, q->pq.qclass,
+	    q->upflags, &res)) {
+		leg_set(leg, &res);
 		return (1);
 	}
-	if (!dnsmsg_name_in(q->qname, ipv4only_name, sizeof(ipv4only_name)))
-		return (0);
-	/* RFC 8880 7.1: the zone holds nothing else. */
-	if (!name_is(q->qname, ipv4only_name, sizeof(ipv4only_name))) {
-		pkt = local_pkt(LDNS_RCODE_NXDOMAIN);
-		ok = pkt != NULL &&
-		    ipv4only_soa(pkt, LDNS_SECTION_AUTHORITY) == 0;
-		local_done(q, pkt, ok, 0);
+	if ((leg->wait = upstream_fetch(q->w->upstream, name, type,
+	    q->pq.qclass, q->upflags, q->cl.name, leg_cb, leg)) == NULL) {
+		log_warnx("%s: out of memory", q->cl.name);
+		leg->state = LEG_DONE;
+		leg->status = UPSTREAM_LOCALERR;
 		return (1);
 	}
-	if ((pkt = local_pkt(LDNS_RCODE_NOERROR)) == NULL) {
-		local_done(q, NULL, 0, 0);
-		return (1);
-	}
-	if (q->qtype == LDNS_RR_TYPE_SOA)
-		ok = ipv4only_soa(pkt, LDNS_SECTION_ANSWER) == 0;
-	for (i = 0; i < 2 && ok; i++) {
-		if (q->qtype == LDNS_RR_TYPE_A) {
-			ok = (rd = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_A, 4,
-			    wka[i])) != NULL && push_at_qname(q, pkt,
-			    LDNS_RR_TYPE_A, IPV4ONLY_TTL, rd) == 0;
-			continue;
-		}
-		if (q->qtype != LDNS_RR_TYPE_AAAA || !dns64_for_client(q))
-			continue;
-		/* RFC 7050 3: every prefix, so hosts can learn them all. */
-		TAILQ_FOREACH(cp, &q->w->conf->prefixes, entry) {
-			if (!prefix_for_client(cp, peer))
-				continue;
-			dns64_embed(&cp->pfx, wka[i], in6);
-			ok = ok && (rd = ldns_rdf_new_frm_data(
-			    LDNS_RDF_TYPE_AAAA, 16, in6)) != NULL &&
-			    push_at_qname(q, pkt, LDNS_RR_TYPE_AAAA,
-			    IPV4ONLY_TTL, rd) == 0;
-			synth = 1;
-		}
-	}
-	if (ok && ldns_pkt_ancount(pkt) == 0)
-		ok = ipv4only_soa(pkt, LDNS_SECTION_AUTHORITY) == 0;
-	local_done(q, pkt, ok, synth);
-	return (1);
+	leg->state = LEG_PENDING;
+	return (0);
 }
 
-/* The SOA of a prefix's reverse zone, for our negative answers in it. */
-static int
-prefix_soa(struct query *q, ldns_pkt *pkt, const struct dns64_prefix *pfx)
+static void
+leg_cancel(struct leg *leg)
 {
-	ldns_rdf	*rev, *zone = NULL;
-	char		*z = NULL;
-	uint32_t	 ttl = q->w->conf->reverse_ttl;
-	int		 rv = -1;
+	if (leg->state == LEG_PENDING)
+		upstream_cancel(leg->wait);
+	leg->wait = NULL;
+	ldns_pkt_free(leg->pkt);
+	leg->pkt = NULL;
+}
 
-	/* RFC 6052 lengths are whole nibbles: the zone is a name. */
-	if ((rev = dns64_ip6arpa_name(pfx->addr)) != NULL &&
-	    (zone = ldns_dname_clone_from(rev, 32 - pfx->plen / 4)) != NULL &&
-	    (z = ldns_rdf2str(zone)) != NULL)
-		rv = push_str(pkt, LDNS_SECTION_AUTHORITY, "%s %u IN SOA %s "
-		    "nobody.invalid. 0 28800 7200 604800 %u", z, ttl, z, ttl);
-	free(z);
-	ldns_rdf_deep_free(zone);
-	ldns_rdf_deep_free(rev);
-	return (rv);
+static void
+local_done(struct query *q)
+{
+	ldns_pkt	*pkt;
+	int		 synth;
+
+	if ((pkt = local_answer(q->conf, &q->pq, q->mask, &q->rev,
+	    &synth)) == NULL) {
+		log_warnx("%s: out of memory", q->cl.name);
+		send_error(q, LDNS_RCODE_SERVFAIL, OUTCOME_ERROR, 0, NULL);
+		return;
+	}
+	relay(q, pkt, OUTCOME_LOCAL, synth, 0, NULL, 0);
+}
+
+static void
+forward_done(struct query *q)
+{
+	struct leg	*leg = &q->main;
+
+	if (leg->pkt == NULL) {
+		leg_failed(q, leg);
+		return;
+	}
+	relay(q, leg_take(leg), OUTCOME_PASSED, 0, 0, NULL, leg->stale);
 }
 
 /*
  * RFC 6147 5.3.1, second option: a PTR query for an address inside one of
  * our prefixes gets a CNAME to the in-addr.arpa name of the IPv4 address,
  * followed by what the forwarder says about that name, so that plain stub
- * resolvers get a usable answer in one round trip.  A name inside a prefix
- * but short of 32 nibbles has no data.  Returns 0 if the name is in none.
+ * resolvers get a usable answer in one round trip.
  */
-static int
-ptr_start(struct query *q)
-{
-	const struct conf_prefix	*cp, *p;
-	ldns_pkt			*pkt;
-	ldns_rdf			*rev;
-	uint8_t				 addr[16], v4[4];
-	int				 n, ok;
-
-	if ((n = dns64_ip6arpa_parse(q->qname, addr)) == -1)
-		return (0);
-	/* The longest prefix wins: shorter ones may contain longer ones. */
-	cp = NULL;
-	TAILQ_FOREACH(p, &q->w->conf->prefixes, entry)
-		if (n * 4 >= p->pfx.plen &&
-		    memcmp(addr, p->pfx.addr, p->pfx.plen / 8) == 0 &&
-		    (cp == NULL || p->pfx.plen > cp->pfx.plen))
-			cp = p;
-	if (cp == NULL)
-		return (0);		/* RFC 6147 5.3.1: resolve normally */
-	if (n < 32) {
-		/* NODATA, with the SOA of the prefix's reverse zone. */
-		pkt = local_pkt(LDNS_RCODE_NOERROR);
-		ok = pkt != NULL && prefix_soa(q, pkt, &cp->pfx) == 0;
-		local_done(q, pkt, ok, 0);
-		return (1);
-	}
-	(void)dns64_extract(&cp->pfx, addr, v4);
-	if ((q->target = dns64_inaddr_name(v4)) == NULL) {
-		local_done(q, NULL, 0, 0);
-		return (1);
-	}
-	/* RFC 8880 7.2: the ipv4only.arpa addresses map back locally. */
-	if (q->w->conf->ipv4only_arpa && v4[0] == 192 && v4[1] == 0 &&
-	    v4[2] == 0 && (v4[3] == 170 || v4[3] == 171)) {
-		pkt = local_pkt(LDNS_RCODE_NOERROR);
-		ok = pkt != NULL && (rev = ldns_rdf_clone(q->target)) != NULL &&
-		    push_at_qname(q, pkt, LDNS_RR_TYPE_CNAME, IPV4ONLY_TTL,
-		    rev) == 0 && push_str(pkt, LDNS_SECTION_ANSWER,
-		    "%u.0.0.192.in-addr.arpa. %d IN PTR ipv4only.arpa.",
-		    v4[3], IPV4ONLY_TTL) == 0;
-		local_done(q, pkt, ok, 1);
-		return (1);
-	}
-	ask(q, Q_PTR, q->target, LDNS_RR_TYPE_PTR);
-	return (1);
-}
-
 static void
-ptr_done(struct query *q, ldns_pkt *pkt)
+reverse_done(struct query *q)
 {
-	ldns_rr_list	*answer, *front;
-	ldns_rr		*rr;
-	uint32_t	 ttl = q->w->conf->reverse_ttl, t;
-	size_t		 i;
-	int		 rcode, positive = 0;
+	struct leg	*leg = &q->main;
+	ldns_pkt	*pkt;
+	int		 rcode;
 
-	if (pkt == NULL) {
-		send_error(q, LDNS_RCODE_SERVFAIL, "error");
+	if (leg->pkt == NULL) {
+		leg_failed(q, leg);
 		return;
 	}
-	rcode = full_rcode(pkt);
+	rcode = policy_rcode(leg->pkt);
 	if (rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN) {
-		relay(q, pkt, "passed", 0);
+		relay(q, leg_take(leg), OUTCOME_PASSED, 0, 0, NULL,
+		    leg->stale);
 		return;
 	}
-	answer = ldns_pkt_answer(pkt);
-	for (i = 0; i < ldns_rr_list_rr_count(answer); i++)
-		if (ldns_rr_get_type(ldns_rr_list_rr(answer, i)) ==
-		    LDNS_RR_TYPE_PTR)
-			positive = 1;
-	/* A negative answer caps the CNAME at its negative TTL. */
-	if (!positive && dns64_negative_ttl(pkt, &t) == 0 && t < ttl)
-		ttl = t;
-	/* The CNAME precedes the data of its target (RFC 1034 3.6.2). */
-	if ((front = ldns_rr_list_new()) == NULL)
-		goto fail;
-	if ((rr = qname_rr(q, LDNS_RR_TYPE_CNAME, ttl,
-	    ldns_rdf_clone(q->target))) == NULL ||
-	    !ldns_rr_list_push_rr(front, rr)) {
-		ldns_rr_free(rr);
-		ldns_rr_list_free(front);
-		goto fail;
+	pkt = leg_take(leg);
+	if (synth_ptr_cname(pkt, q->pq.qname, q->target,
+	    q->conf->reverse_ttl) == -1) {
+		ldns_pkt_free(pkt);
+		log_warnx("%s: out of memory", q->cl.name);
+		send_error(q, LDNS_RCODE_SERVFAIL, OUTCOME_ERROR, 0, NULL);
+		return;
 	}
-	if (prepend(pkt, front) == -1)
-		goto fail;
-	ldns_pkt_set_aa(pkt, 0);
-	ldns_pkt_set_ad(pkt, 0);
-	q->w->stats->ptr_mapped++;
-	relay(q, pkt, "mapped", 1);
-	return;
- fail:
-	ldns_pkt_free(pkt);
-	log_warnx("%s: out of memory", q->cl.name);
-	send_error(q, LDNS_RCODE_SERVFAIL, "error");
+	relay(q, pkt, OUTCOME_MAPPED, 1, 0, NULL, leg->stale);
+}
+
+/* The original AAAA answer, without its excluded AAAA. */
+static ldns_pkt *
+aaaa_stripped(struct query *q)
+{
+	ldns_pkt	*pkt = leg_take(&q->main);
+	int		 n;
+
+	n = ldns_rr_list_rr_count(ldns_pkt_answer(pkt));
+	(void)dns64_strip_excluded(ldns_pkt_answer(pkt), q->aaaa_target,
+	    &q->conf->exclude_aaaa);
+	ldns_pkt_set_ancount(pkt, ldns_rr_list_rr_count(ldns_pkt_answer(pkt)));
+	STATS_ADD(q->w->stats.aaaa_excluded,
+	    n - (int)ldns_pkt_ancount(pkt));
+	return (pkt);
+}
+
+/* The AAAA leg's error stands, or SERVFAIL when it failed outright. */
+static void
+aaaa_error(struct query *q)
+{
+	if (q->main.pkt == NULL) {
+		leg_failed(q, &q->main);
+		return;
+	}
+	relay(q, leg_take(&q->main), OUTCOME_PASSED, 0, 0, NULL,
+	    q->main.stale);
 }
 
 static void
-leg_reply_cb(struct upstream_reply *r, void *arg)
+explain(struct query *q, const struct synth_result *res)
 {
-	struct query	*q = arg;
-	char		 name[SA_STRLEN];
+	char	 v4[INET_ADDRSTRLEN];
 
-	q->ureq = NULL;
-	if (r->server != NULL) {
-		sa_str(r->server, name, sizeof(name));
-		snprintf(q->upname, sizeof(q->upname), "%s%s", name,
-		    r->tcp ? "/tcp" : "");
+	snprintf(v4, sizeof(v4), "%u.%u.%u.%u", res->v4[0], res->v4[1],
+	    res->v4[2], res->v4[3]);
+	snprintf(q->note, sizeof(q->note), "%s not mapped: %s", v4,
+	    synth_why_text(res->why));
+	STATS_INC(q->w->stats.a_unmapped);
+}
+
+static void
+a_done(struct query *q)
+{
+	struct synth_result	 res;
+	const ldns_rdf		*owner;
+	ldns_pkt		*pkt, *aaaa;
+	enum policy_a		 av;
+	const char		*text = NULL;
+
+	av = policy_a(q->a.pkt, q->aaaa_failed, q->a.name, &owner);
+	if (av == A_SYNTHESIZE) {
+		if (synth_aaaa(q->conf, q->mask, q->rr_start, q->pq.dnssec,
+		    q->a.pkt, owner, q->aaaa_failed ? NULL : q->main.pkt,
+		    &res) == -1)
+			goto oom;
+		if (res.made > 0) {
+			pkt = leg_take(&q->a);
+			/* RFC 6147 5.1.5: the chain that led to the A. */
+			if (q->a_for_target &&
+			    synth_prepend_chain(pkt, q->main.pkt) == -1) {
+				ldns_pkt_free(pkt);
+				goto oom;
+			}
+			STATS_ADD(q->w->stats.synthesized_rrs, res.made);
+			relay(q, pkt, OUTCOME_SYNTHESIZED, 1, 0, NULL,
+			    q->a.stale);
+			return;
+		}
+		/* Say why: the first trap of every NAT64 lab. */
+		explain(q, &res);
+		text = q->note;
+		av = policy_unmapped(q->aaaa_failed);
 	}
-	if (r->pkt != NULL)
-		dump("upstream reply for", q, r->pkt);
-	switch (q->state) {
-	case Q_AAAA:
-		aaaa_done(q, r->pkt);
+	switch (av) {
+	case A_RELAY_A:
+		pkt = leg_take(&q->a);
+		if (q->a_for_target &&
+		    synth_prepend_chain(pkt, q->main.pkt) == -1) {
+			ldns_pkt_free(pkt);
+			goto oom;
+		}
+		relay(q, pkt, OUTCOME_PASSED, 0, 0, NULL, q->a.stale);
 		break;
-	case Q_A:
-		a_done(q, r->pkt);
+	case A_RELAY_AAAA:
+		/*
+		 * RFC 2308 2.2: the NODATA carries a SOA, the A answer's
+		 * when the AAAA answer had none (all its AAAA excluded).
+		 */
+		aaaa = aaaa_stripped(q);
+		if (synth_nodata_soa(aaaa, q->a.pkt) == -1) {
+			ldns_pkt_free(aaaa);
+			goto oom;
+		}
+		relay(q, aaaa, OUTCOME_PASSED, 0, 0, text, q->main.stale);
 		break;
-	case Q_PTR:
-		ptr_done(q, r->pkt);
+	case A_AAAA_ERROR:
+		if (text != NULL && q->main.pkt != NULL) {
+			relay(q, leg_take(&q->main), OUTCOME_PASSED, 0, 0,
+			    text, q->main.stale);
+			break;
+		}
+		aaaa_error(q);
 		break;
 	default:
-		if (r->pkt != NULL)
-			relay(q, r->pkt, "passed", 0);
-		else
-			send_error(q, LDNS_RCODE_SERVFAIL, "error");
+		if (q->a.pkt == NULL)
+			leg_failed(q, &q->a);
+		else	/* RFC 6147 5.1.6: the error is the basis. */
+			send_error(q, LDNS_RCODE_SERVFAIL, OUTCOME_ERROR, 0,
+			    NULL);
 		break;
 	}
-	if (q->ureq == NULL)
+	return;
+ oom:
+	log_warnx("%s: out of memory", q->cl.name);
+	send_error(q, LDNS_RCODE_SERVFAIL, OUTCOME_ERROR, 0, NULL);
+}
+
+static void
+dns64_step(struct query *q)
+{
+	const ldns_rdf	*aname;
+
+	if (!leg_run(q, &q->main, q->pq.qname, LDNS_RR_TYPE_AAAA)) {
+		/*
+		 * RFC 6147 5.1.8: the A query leaves with the AAAA query,
+		 * so that a name without AAAA costs one round trip; the
+		 * decision still waits for the AAAA answer.
+		 */
+		if (q->conf->dns64_parallel && q->a.state == LEG_IDLE)
+			(void)leg_run(q, &q->a, q->pq.qname, LDNS_RR_TYPE_A);
+		return;
+	}
+	if (!q->decided) {
+		q->av = policy_aaaa(q->conf, &q->pq, q->main.pkt,
+		    &q->aaaa_target, &q->aaaa_failed);
+		q->decided = 1;
+	}
+	switch (q->av) {
+	case AAAA_RELAY:
+		relay(q, leg_take(&q->main), OUTCOME_PASSED, 0, 0, NULL,
+		    q->main.stale);
+		return;
+	case AAAA_RELAY_STRIPPED:
+		relay(q, aaaa_stripped(q), OUTCOME_PASSED, 0, 0, NULL,
+		    q->main.stale);
+		return;
+	case AAAA_SERVFAIL:
+		leg_failed(q, &q->main);
+		return;
+	case AAAA_NEED_A:
+		break;
+	}
+	if (q->a.state == LEG_IDLE) {
+		/* RFC 6147 5.1.5: ask for the A at the chain's end. */
+		aname = q->aaaa_failed ? q->pq.qname : q->aaaa_target;
+		q->a_for_target = !q->aaaa_failed &&
+		    ldns_dname_compare(aname, q->pq.qname) != 0;
+	} else
+		aname = q->a.name;
+	if (!leg_run(q, &q->a, aname, LDNS_RR_TYPE_A))
+		return;
+	a_done(q);
+}
+
+/* Do what can be done now; the query ends here once it is answered. */
+static void
+step(struct query *q)
+{
+	switch (q->plan) {
+	case PLAN_LOCAL:
+		local_done(q);
+		break;
+	case PLAN_FORWARD:
+		if (!leg_run(q, &q->main, q->pq.qname, q->pq.qtype))
+			return;
+		forward_done(q);
+		break;
+	case PLAN_REVERSE_MAP:
+		if (!leg_run(q, &q->main, q->target, q->pq.qtype))
+			return;
+		reverse_done(q);
+		break;
+	case PLAN_DNS64:
+		dns64_step(q);
+		break;
+	}
+	/* Still waiting for a leg unless an outcome is known. */
+	if (q->outcome != OUTCOME_MAX)
 		query_free(q);
 }
 
-/* Answer here, or start the first upstream leg. */
+/* The client's TCP connection closed: nothing more is sent for it. */
 static void
-dispatch(struct query *q)
+cancel_cb(struct client *cl)
 {
-	const struct conf	*conf = q->w->conf;
-
-	if (conf->ipv4only_arpa && ipv4only(q))
-		return;
-	if (dns64_for_query(q)) {
-		if (q->qtype == LDNS_RR_TYPE_AAAA) {
-			q->always = domain_listed(&conf->always_synth,
-			    q->qname);
-			ask(q, Q_AAAA, q->qname, LDNS_RR_TYPE_AAAA);
-			return;
-		}
-		if (q->qtype == LDNS_RR_TYPE_PTR && ptr_start(q))
-			return;
-	}
-	ask(q, Q_FORWARD, q->qname, q->qtype);
+	query_free(cl->arg);
 }
 
-void
+static void
 query_start(struct worker *w, const struct client *cl, const uint8_t *wire,
-    size_t len)
+    size_t len, const struct plain *pl)
 {
 	struct query		*q;
+	const struct acl_entry	*rule;
 	const ldns_rr		*question;
 	enum dnsmsg_verdict	 verdict;
 	int			 rcode;
+	char			 net[64];
 
 	if ((q = calloc(1, sizeof(*q))) == NULL) {
-		w->stats->dropped++;
+		STATS_INC(w->stats.outcome[OUTCOME_DROPPED]);
 		return;
 	}
 	q->w = w;
+	q->conf = conf_ref(w->conf);
+	q->start_us = mono_us();
+	q->outcome = OUTCOME_MAX;
+	q->cacheable = 1;
 	TAILQ_INSERT_TAIL(&w->queries, q, entry);
+	STATS_INC(w->stats.inflight);
 	q->cl = *cl;
-	q->cl.query = q;
-	q->outcome = "dropped";
+	q->cl.cancel = cancel_cb;
+	q->cl.arg = q;
+	listener_client_name(&q->cl);
 	listener_attach(&q->cl);
 	verdict = dnsmsg_parse_query(wire, len, &q->req, &rcode);
+	if (q->req != NULL &&
+	    ldns_rr_list_rr_count(ldns_pkt_question(q->req)) > 0) {
+		question = ldns_rr_list_rr(ldns_pkt_question(q->req), 0);
+		q->pq.qname = ldns_rr_owner(question);
+		q->pq.qtype = ldns_rr_get_type(question);
+		q->pq.qclass = ldns_rr_get_class(question);
+	}
 	/* The query ACL comes first; a refused client learns nothing more. */
-	if (verdict != DNSMSG_DROP && acl_match_sa(&w->conf->query_acl,
-	    (struct sockaddr *)&cl->peer) != ACL_ALLOW) {
-		if (q->req == NULL)
-			verdict = DNSMSG_DROP;
-		else {
-			verdict = DNSMSG_ERROR;
-			rcode = LDNS_RCODE_REFUSED;
+	if (verdict != DNSMSG_DROP) {
+		count_query(w, &q->cl, q->pq.qtype);
+		rule = acl_lookup_sa(&q->conf->query_acl,
+		    (struct sockaddr *)&cl->peer);
+		if (rule == NULL || rule->action != ACL_ALLOW) {
+			/* Say which rule: the first question of a lab. */
+			if (rule != NULL)
+				snprintf(q->note, sizeof(q->note),
+				    "by deny %s", acl_net_str(&rule->net, net,
+				    sizeof(net)));
+			else
+				snprintf(q->note, sizeof(q->note),
+				    "by no allow");
+			if (q->req == NULL)
+				verdict = DNSMSG_DROP;
+			else {
+				verdict = DNSMSG_ERROR;
+				rcode = LDNS_RCODE_REFUSED;
+			}
 		}
 	}
 	if (verdict == DNSMSG_DROP) {
-		w->stats->dropped++;
+		q->outcome = OUTCOME_DROPPED;
 		query_free(q);
 		return;
 	}
 	memcpy(q->hdr, wire, sizeof(q->hdr));
-	if (q->req != NULL &&
-	    ldns_rr_list_rr_count(ldns_pkt_question(q->req)) > 0) {
+	if (q->req != NULL)
 		dump("query from", q, q->req);
-		question = ldns_rr_list_rr(ldns_pkt_question(q->req), 0);
-		q->qname = ldns_rr_owner(question);
-		q->qtype = ldns_rr_get_type(question);
-		q->qclass = ldns_rr_get_class(question);
-	}
 	if (verdict == DNSMSG_ERROR) {
-		send_error(q, rcode, "error");
+		send_error(q, rcode, rcode == LDNS_RCODE_REFUSED ?
+		    OUTCOME_REFUSED : OUTCOME_ERROR, 0, NULL);
 		query_free(q);
 		return;
 	}
-	q->upflags = (ldns_pkt_rd(q->req) ? UPSTREAM_RD : 0) |
-	    (ldns_pkt_cd(q->req) ? UPSTREAM_CD : 0) |
+	q->pq.peer = (struct sockaddr *)&q->cl.peer;
+	q->pq.rd = ldns_pkt_rd(q->req);
+	q->pq.cd = ldns_pkt_cd(q->req);
+	q->pq.dnssec = ldns_pkt_edns_do(q->req) && !q->conf->break_dnssec;
+	q->upflags = (q->pq.rd ? UPSTREAM_RD : 0) |
+	    (q->pq.cd ? UPSTREAM_CD : 0) |
 	    (ldns_pkt_edns_do(q->req) ? UPSTREAM_DO : 0);
-	q->dnssec = ldns_pkt_edns_do(q->req) && !w->conf->break_dnssec;
-	dispatch(q);
-	if (q->ureq == NULL)
+	if (pl != NULL) {
+		q->mask = pl->mask;
+		q->rr_start = pl->rr_start;
+		q->view = pl->view;
+		q->keyed = 1;
+	} else {
+		q->mask = policy_prefixes(q->conf, &q->pq);
+		q->rr_start = rr_turn(w, q->conf, q->mask, q->pq.qtype);
+	}
+	q->plan = policy_plan(q->conf, &q->pq, q->mask, &q->rev);
+	if (q->plan == PLAN_REVERSE_MAP &&
+	    (q->target = dns64_inaddr_name(q->rev.v4)) == NULL) {
+		send_error(q, LDNS_RCODE_SERVFAIL, OUTCOME_ERROR, 0, NULL);
 		query_free(q);
+		return;
+	}
+	step(q);
 }
 
-static void
-log_query(struct query *q)
+void
+query_handle(struct worker *w, struct client *cl, const uint8_t *wire,
+    size_t len)
 {
-	ldns_lookup_table	*lt;
-	char			*name = NULL, *type = NULL, rc[16];
+	struct plain	 pl;
+	int		 plain;
 
-	if (q->qname != NULL) {
-		name = ldns_rdf2str(q->qname);
-		type = ldns_rr_type2str(q->qtype);
-	}
-	/* The IANA names; ldns says NOTIMPL. */
-	if (q->rcode == DNSMSG_RCODE_BADVERS)
-		strcpy(rc, "BADVERS");
-	else if (q->rcode == LDNS_RCODE_NOTIMPL)
-		strcpy(rc, "NOTIMP");
-	else if ((lt = ldns_lookup_by_id(ldns_rcodes, q->rcode)) != NULL)
-		snprintf(rc, sizeof(rc), "%s", lt->name);
-	else
-		snprintf(rc, sizeof(rc), "RCODE%d", q->rcode);
-	log_debug("%s %s %s %s%s%s%s%s", q->cl.name, name ? name : "-",
-	    type ? type : "-", q->outcome,
-	    strcmp(q->outcome, "dropped") == 0 ? "" : " ",
-	    strcmp(q->outcome, "dropped") == 0 ? "" : rc,
-	    q->upname[0] ? " upstream " : "", q->upname);
-	free(name);
-	free(type);
+	if (fast(w, cl, wire, len, &pl, &plain))
+		return;
+	query_start(w, cl, wire, len, plain ? &pl : NULL);
 }
 
 void
 query_free(struct query *q)
 {
+	struct worker	*w = q->w;
+
+	if (q->outcome == OUTCOME_MAX)
+		q->outcome = OUTCOME_DROPPED;
+	count_reply(w, q->outcome, q->rcode, q->start_us);
 	if (log_getverbose() >= 1)
-		log_query(q);
-	upstream_cancel(q->ureq);
+		log_line(q->cl.name, q->pq.qname, q->pq.qtype, q->outcome,
+		    q->rcode, q->upname, q->note);
+	leg_cancel(&q->main);
+	leg_cancel(&q->a);
 	listener_detach(&q->cl);
-	TAILQ_REMOVE(&q->w->queries, q, entry);
+	TAILQ_REMOVE(&w->queries, q, entry);
+	STATS_DEC(w->stats.inflight);
 	ldns_pkt_free(q->req);
-	ldns_pkt_free(q->aaaa);
 	ldns_rdf_deep_free(q->target);
+	conf_unref(q->conf);
 	free(q);
 }
 

@@ -597,9 +597,48 @@ fakeup_tc() {
 # the proxy reports "address already in use"; wait until its log has a line
 # with the word "ready".  Sets PROXY_PORT, PROXY_PID, PROXY_LOG (stdout and
 # stderr).  If the proxy does not start, the test fails (exit 1).
+# PROXY_MODE_CONF: config lines every proxy started with "-f FILE" gets on
+# top of FILE (unless FILE sets that keyword itself).  make check runs the
+# suite in several modes through it (see Makefile.am); the default pins one
+# worker and no control socket, so that tests are deterministic and never
+# share the default socket path.
+: "${PROXY_MODE_CONF=workers 1
+control-socket none}"
+
+# _mode_conf FILE: print the path of a config file that includes FILE and
+# adds the lines of $PROXY_MODE_CONF that FILE does not set.
+_mode_conf() {
+	local f=$1 w line kw
+	case $f in
+	/*|"") ;;
+	*)	f=$PWD/$f ;;
+	esac
+	w=$(mktemp "$TEST_TMP/mode-XXXXXX.conf") || bail "mktemp failed"
+	{
+		[ "$f" = /dev/null ] || printf 'include "%s"\n' "$f"
+		while IFS= read -r line; do
+			[ -n "$line" ] || continue
+			kw=${line%% *}
+			[ "$f" != /dev/null ] && [ -r "$f" ] &&
+			    grep -Eq "^[[:space:]]*$kw([[:space:]]|\$)" "$f" &&
+			    continue
+			printf '%s\n' "$line"
+		done <<<"$PROXY_MODE_CONF"
+	} >"$w"
+	echo "$w"
+}
+
 start_proxy() {
-	local bin=$PROXY_BIN port pid n i rc listen
+	local bin=$PROXY_BIN port pid n i rc listen a args=() prev=
 	[ -x "$bin" ] || bail "$bin not built"
+	for a in "$@"; do
+		if [ "$prev" = -f ]; then
+			a=$(_mode_conf "$a")
+		fi
+		args+=("$a")
+		prev=$a
+	done
+	set -- "${args[@]}"
 	for _ in $(seq 1 $_START_TRIES); do
 		port=$(random_port) || bail "no free port found"
 		PROXY_LOG=$TEST_TMP/proxy-$port.log
