@@ -150,6 +150,12 @@ int		 conf_read_resolv(const char *, struct conf_addrlist *);
  * the process settings do not count).  0 when unsure.
  */
 int		 conf_same_answers(const struct conf *, const struct conf *);
+/*
+ * Log the effective setup: listen addresses, forwarders and where they
+ * came from, prefixes and their limits, the query ACL; warn when a listen
+ * address is refused by the query ACL.
+ */
+void		 conf_log_setup(const struct conf *);
 /* Print in config file syntax (for -nv); the output parses back equal. */
 void		 conf_print(FILE *, const struct conf *);
 

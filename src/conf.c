@@ -575,6 +575,78 @@ conf_drop_own_forwarders(struct conf *conf)
 	return (0);
 }
 
+/* A list's entries as "a, !b, c" into buf. */
+static void
+conf_acl_summary(const struct acl *acl, char *buf, size_t len)
+{
+	const struct acl_entry	*e;
+	char			 net[64];
+	size_t			 off = 0;
+
+	buf[0] = '\0';
+	TAILQ_FOREACH(e, acl, entry) {
+		if (off >= len)
+			break;
+		off += snprintf(buf + off, len - off, "%s%s%s",
+		    off ? ", " : "", e->action == ACL_DENY ? "!" : "",
+		    acl_net_str(&e->net, net, sizeof(net)));
+	}
+	if (buf[0] == '\0')
+		snprintf(buf, len, "any");
+}
+
+void
+conf_log_setup(const struct conf *conf)
+{
+	const struct conf_addr		*a;
+	const struct conf_prefix	*p;
+	const struct sockaddr		*sa;
+	char				 name[SA_STRLEN], buf[512], cl[256];
+	char				 dst[256], abuf[INET6_ADDRSTRLEN];
+	size_t				 off = 0;
+
+	TAILQ_FOREACH(a, &conf->listen, entry)
+		log_info("listening on %s", sa_str((const struct sockaddr *)
+		    &a->ss, name, sizeof(name)));
+	buf[0] = '\0';
+	TAILQ_FOREACH(a, &conf->forwarders, entry)
+		if (off < sizeof(buf))
+			off += snprintf(buf + off, sizeof(buf) - off, "%s%s",
+			    off ? " " : "", sa_str((const struct sockaddr *)
+			    &a->ss, name, sizeof(name)));
+	log_info("forwarders %s (%s), %s", buf, conf->forwarders_from ?
+	    conf->forwarders_from : "configured",
+	    conf->fwd_selection == FWD_SELECT_ORDERED ? "ordered" :
+	    conf->fwd_selection == FWD_SELECT_ROUNDROBIN ? "round-robin" :
+	    "fastest first");
+	TAILQ_FOREACH(p, &conf->prefixes, entry) {
+		if (inet_ntop(AF_INET6, p->pfx.addr, abuf, sizeof(abuf)) ==
+		    NULL)
+			strcpy(abuf, "?");
+		conf_acl_summary(&p->clients, cl, sizeof(cl));
+		conf_acl_summary(&p->destinations, dst, sizeof(dst));
+		log_info("prefix %s/%d%s, clients %s, destinations %s", abuf,
+		    p->pfx.plen, dns64_prefix_is_wkp(&p->pfx) ?
+		    " (well-known: global IPv4 only)" : "", cl, dst);
+	}
+	conf_acl_summary(&conf->query_acl, buf, sizeof(buf));
+	log_info("query acl: %s; everybody else is refused", buf);
+	if (!TAILQ_EMPTY(&conf->dns64_clients)) {
+		conf_acl_summary(&conf->dns64_clients, buf, sizeof(buf));
+		log_info("dns64 clients: %s", buf);
+	}
+	/* The first trap of a lab: the ACL refuses our own network. */
+	TAILQ_FOREACH(a, &conf->listen, entry) {
+		sa = (const struct sockaddr *)&a->ss;
+		if (!sa_is_wildcard(sa) &&
+		    acl_match_sa(&conf->query_acl, sa) != ACL_ALLOW)
+			log_warnx("listening on %s, but the query acl refuses "
+			    "that address; add \"allow\" (or -a) for the "
+			    "clients' network", sa_str(sa, name,
+			    sizeof(name)));
+	}
+}
+
 /*
  * The settings that shape answers, printed: everything but where we
  * listen, control, metrics, the TCP limits and the process settings.

@@ -717,6 +717,20 @@ a_done(struct query *q)
 	send_error(q, LDNS_RCODE_SERVFAIL, OUTCOME_ERROR, 0, NULL);
 }
 
+/* Does the A answer for qname lead (through its chain) to target? */
+static int
+a_reaches(const ldns_pkt *a, const ldns_rdf *qname, const ldns_rdf *target)
+{
+	int	 rcode;
+
+	if (a == NULL)
+		return (0);
+	rcode = policy_rcode(a);
+	return ((rcode == LDNS_RCODE_NOERROR ||
+	    rcode == LDNS_RCODE_NXDOMAIN) && ldns_dname_compare(
+	    dns64_chain_end(ldns_pkt_answer(a), qname), target) == 0);
+}
+
 static void
 dns64_step(struct query *q)
 {
@@ -761,6 +775,22 @@ dns64_step(struct query *q)
 		aname = q->a.name;
 	if (!leg_run(q, &q->a, aname, LDNS_RR_TYPE_A))
 		return;
+	/*
+	 * The A query that left with the AAAA query asked for the query
+	 * name.  Behind a CNAME chain its answer must lead where the AAAA
+	 * answer's did; a forwarder that does not follow chains for A (or
+	 * chains that changed in between) gets the sequential query for the
+	 * chain's end, so that both modes answer alike.
+	 */
+	if (!q->aaaa_failed && !q->a_for_target &&
+	    ldns_dname_compare(q->aaaa_target, q->pq.qname) != 0 &&
+	    !a_reaches(q->a.pkt, q->pq.qname, q->aaaa_target)) {
+		leg_cancel(&q->a);
+		memset(&q->a, 0, sizeof(q->a));
+		q->a_for_target = 1;
+		if (!leg_run(q, &q->a, q->aaaa_target, LDNS_RR_TYPE_A))
+			return;
+	}
 	a_done(q);
 }
 
