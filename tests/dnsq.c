@@ -5,6 +5,8 @@
  *
  *	dnsq -s ADDR -p PORT [-b ADDR] [-t] [-T TIMEOUT_MS] [-d DELAY_MS] [-c]
  *	    [-S] [-v] QUERY...
+ *	dnsq -s ADDR -p PORT [-b ADDR] -r QPS -n COUNT [-R RETRIES]
+ *	    [-T TIMEOUT_MS] QUERY...
  *
  * QUERY is NAME/TYPE[/OPTS], OPTS a comma separated list of
  *	rd, nord		RD flag (default on)
@@ -42,6 +44,21 @@
  * ldns_pkt2str after its line, unexpected-source datagrams included.  Exit
  * 0 if every query got a reply, 1 if not (or on a network error), 2 on
  * usage errors.
+ *
+ * Stream mode (-r, UDP only), a stub resolver under a steady load: COUNT
+ * queries, cycling through the QUERY list, leave at QPS per second on a
+ * fixed schedule (open loop: a late reply does not slow the stream; a
+ * sender that falls behind catches up).  Each query times out TIMEOUT_MS
+ * after each of its sends and is then sent again, with the same ID as a
+ * stub would, up to RETRIES more times (default 0).  IDs are consecutive
+ * from a random start, so no two queries in flight share one.  One line per
+ * query, when it ends: "seq=N try=K " and the reply line above (K = sends
+ * made when the reply came), or "seq=N try=K timeout id=ID"; a reply that
+ * matches no query in flight gives "unmatched " and its reply line.  Last,
+ * "done queries=N sends=N start_ms=N elapsed_ms=N": queries, datagrams sent
+ * (retries included), when the first query left (ms since the epoch; query
+ * N left N / QPS s later, give or take the scheduler) and how long it all
+ * took.
  */
 
 #include <sys/types.h>
@@ -81,6 +98,14 @@ struct dq_query {
 	bool		 answered;
 };
 
+/* Stream mode (-r): one query of the stream. */
+struct dq_flight {
+	int64_t		 deadline;	/* us: the current try times out */
+	int		 tries;		/* sends so far */
+	uint16_t	 id;
+	bool		 done;		/* answered, or out of tries */
+};
+
 struct dq_opts {
 	const char		*server;
 	const char		*port;
@@ -91,6 +116,9 @@ struct dq_opts {
 	bool			 verbose;
 	long			 timeout_ms;
 	long			 delay_ms;
+	long			 rate;		/* -r, queries per second */
+	long			 count;		/* -n */
+	long			 retries;	/* -R */
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
 	struct sockaddr_storage	 bss;		/* -b */
@@ -105,6 +133,7 @@ static int	build_query(const char *, struct dq_query *);
 static int	resolve(struct dq_opts *);
 static int	open_socket(const struct dq_opts *, int);
 static long	now_ms(void);
+static int64_t	now_us(void);
 static void	sleep_ms(long);
 static const char *
 		rcode_name(unsigned int, char *, size_t);
@@ -118,7 +147,12 @@ static int	match_reply(struct dq_query *, size_t, const uint8_t *, size_t,
 		    bool);
 static bool	same_addr(const struct sockaddr_storage *, socklen_t,
 		    const struct sockaddr_storage *);
+static void	print_unexpected(const struct sockaddr_storage *, socklen_t,
+		    const uint8_t *, size_t, bool);
+static void	stream_send(const struct dq_opts *, int, struct dq_query *,
+		    uint16_t, struct dq_flight *, int64_t);
 static int	run_udp(struct dq_opts *, struct dq_query *, size_t);
+static int	run_stream(struct dq_opts *, struct dq_query *, size_t);
 static int	write_all(int, const uint8_t *, size_t);
 static int	run_tcp(struct dq_opts *, struct dq_query *, size_t);
 
@@ -127,6 +161,9 @@ usage(void)
 {
 	fprintf(stderr, "usage: dnsq -s addr -p port [-b addr] [-t] "
 	    "[-T timeout_ms] [-d delay_ms] [-c] [-S] [-v]\n"
+	    "            name/type[/opts] | raw:hex ...\n"
+	    "       dnsq -s addr -p port [-b addr] -r qps -n count "
+	    "[-R retries] [-T timeout_ms]\n"
 	    "            name/type[/opts] | raw:hex ...\n"
 	    "opts: rd nord cd do noedns bufsize=N id=N ednsver=N opt=CODE\n");
 	exit(DQ_EXIT_USAGE);
@@ -377,6 +414,15 @@ now_ms(void)
 	return ((long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
+static int64_t
+now_us(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
+
 static void
 sleep_ms(long ms)
 {
@@ -623,6 +669,26 @@ same_addr(const struct sockaddr_storage *a, socklen_t alen,
 	return (false);
 }
 
+/* The line for a datagram from another address or port than the server's. */
+static void
+print_unexpected(const struct sockaddr_storage *from, socklen_t fromlen,
+    const uint8_t *wire, size_t len, bool verbose)
+{
+	char	 host[NI_MAXHOST], serv[NI_MAXSERV];
+
+	if (getnameinfo((const struct sockaddr *)from, fromlen, host,
+	    sizeof(host), serv, sizeof(serv),
+	    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		strcpy(host, "?");
+		strcpy(serv, "?");
+	}
+	printf("unexpected-source from=%s@%s id=%d\n", host, serv,
+	    len >= 2 ? ldns_read_uint16(wire) : -1);
+	if (verbose)
+		print_wire_str(wire, len);
+	fflush(stdout);
+}
+
 /* 1 when fd is readable before deadline (ms), 0 on timeout, -1 on error. */
 static int
 wait_readable(int fd, long deadline)
@@ -651,7 +717,6 @@ run_udp(struct dq_opts *o, struct dq_query *qs, size_t nq)
 	struct sockaddr_storage	 from;
 	socklen_t		 fromlen;
 	static uint8_t		 buf[DQ_MSG_MAX + 1];
-	char			 host[NI_MAXHOST], serv[NI_MAXSERV];
 	long			 deadline;
 	size_t			 i, pending = nq;
 	ssize_t			 n;
@@ -678,17 +743,8 @@ run_udp(struct dq_opts *o, struct dq_query *qs, size_t nq)
 			continue;
 		}
 		if (!same_addr(&from, fromlen, &o->ss)) {
-			if (getnameinfo((struct sockaddr *)&from, fromlen,
-			    host, sizeof(host), serv, sizeof(serv),
-			    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-				strcpy(host, "?");
-				strcpy(serv, "?");
-			}
-			printf("unexpected-source from=%s@%s id=%d\n", host,
-			    serv, n >= 2 ? ldns_read_uint16(buf) : -1);
-			if (o->verbose)
-				print_wire_str(buf, (size_t)n);
-			fflush(stdout);
+			print_unexpected(&from, fromlen, buf, (size_t)n,
+			    o->verbose);
 			continue;
 		}
 		if (match_reply(qs, nq, buf, (size_t)n, o->verbose))
@@ -696,6 +752,149 @@ run_udp(struct dq_opts *o, struct dq_query *qs, size_t nq)
 	}
 	close(fd);
 	return (0);
+}
+
+/* Stream mode: (re)send query f, built from template q, with its ID. */
+static void
+stream_send(const struct dq_opts *o, int fd, struct dq_query *q,
+    uint16_t id, struct dq_flight *f, int64_t now)
+{
+	ldns_write_uint16(q->wire, id);
+	if (sendto(fd, q->wire, q->len, 0, (const struct sockaddr *)&o->ss,
+	    o->sslen) == -1)
+		fprintf(stderr, "dnsq: sendto: %s\n", strerror(errno));
+	f->id = id;
+	f->tries++;
+	f->deadline = now + o->timeout_ms * 1000;
+}
+
+/*
+ * Stream mode (see the comment at the top).  Queries [0, next) have been
+ * sent, those in [oldest, next) not done may still be in flight; query seq
+ * has ID base + seq (mod 2^16), so a reply's ID names its query.
+ */
+static int
+run_stream(struct dq_opts *o, struct dq_query *qs, size_t nq)
+{
+	struct sockaddr_storage	 from;
+	socklen_t		 fromlen;
+	static uint8_t		 buf[DQ_MSG_MAX + 1];
+	struct dq_flight	*fl;
+	struct pollfd		 pfd;
+	struct timespec		 wall;
+	int64_t			 start, now, wake;
+	size_t			 count = (size_t)o->count, next = 0, oldest = 0;
+	size_t			 seq, lost = 0;
+	unsigned long		 sends = 0;
+	uint16_t		 base, id;
+	ssize_t			 n;
+	int			 fd = -1, ms, rc = -1;
+
+	for (seq = 0; seq < nq; seq++)
+		if (qs[seq].len < LDNS_HEADER_SIZE) {
+			fprintf(stderr, "dnsq: -r: query %zu is shorter than "
+			    "a DNS header\n", seq + 1);
+			return (-1);
+		}
+	if ((fl = calloc(count, sizeof(*fl))) == NULL) {
+		perror("dnsq: calloc");
+		return (-1);
+	}
+	if ((fd = open_socket(o, SOCK_DGRAM)) == -1)
+		goto done;
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	base = (uint16_t)ldns_get_random();
+	clock_gettime(CLOCK_REALTIME, &wall);
+	start = now_us();
+	while (oldest < count) {
+		now = now_us();
+		/* New queries on schedule, then the tries that timed out. */
+		while (next < count &&
+		    start + (int64_t)next * 1000000 / o->rate <= now) {
+			stream_send(o, fd, &qs[next % nq],
+			    (uint16_t)(base + next), &fl[next], now);
+			sends++;
+			next++;
+		}
+		for (seq = oldest; seq < next; seq++) {
+			if (fl[seq].done || fl[seq].deadline > now)
+				continue;
+			if (fl[seq].tries > o->retries) {
+				printf("seq=%zu try=%d timeout id=%u\n", seq,
+				    fl[seq].tries, (unsigned int)fl[seq].id);
+				fflush(stdout);
+				fl[seq].done = true;
+				lost++;
+				continue;
+			}
+			stream_send(o, fd, &qs[seq % nq], fl[seq].id,
+			    &fl[seq], now);
+			sends++;
+		}
+		while (oldest < next && fl[oldest].done)
+			oldest++;
+		if (oldest == count)
+			break;
+		/* Sleep until the next send or timeout, or a reply. */
+		wake = INT64_MAX;
+		if (next < count)
+			wake = start + (int64_t)next * 1000000 / o->rate;
+		for (seq = oldest; seq < next; seq++)
+			if (!fl[seq].done && fl[seq].deadline < wake)
+				wake = fl[seq].deadline;
+		ms = wake <= now ? 0 : (int)((wake - now + 999) / 1000);
+		if (poll(&pfd, 1, ms) == -1) {
+			if (errno == EINTR)
+				continue;
+			perror("dnsq: poll");
+			goto done;
+		}
+		if ((pfd.revents & POLLIN) == 0)
+			continue;
+		/* Every datagram waiting, without blocking. */
+		for (;;) {
+			memset(&from, 0, sizeof(from));
+			fromlen = sizeof(from);
+			if ((n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT,
+			    (struct sockaddr *)&from, &fromlen)) == -1) {
+				if (errno != EAGAIN && errno != EWOULDBLOCK &&
+				    errno != EINTR)
+					fprintf(stderr, "dnsq: recvfrom: %s\n",
+					    strerror(errno));
+				break;
+			}
+			if (!same_addr(&from, fromlen, &o->ss)) {
+				print_unexpected(&from, fromlen, buf,
+				    (size_t)n, o->verbose);
+				continue;
+			}
+			seq = next;
+			if (n >= 2) {
+				id = ldns_read_uint16(buf);
+				seq = oldest + (uint16_t)(id - base - oldest);
+			}
+			if (seq >= next || fl[seq].done) {
+				printf("unmatched ");
+				print_reply(buf, (size_t)n, o->verbose);
+				continue;
+			}
+			printf("seq=%zu try=%d ", seq, fl[seq].tries);
+			print_reply(buf, (size_t)n, o->verbose);
+			fl[seq].done = true;
+		}
+	}
+	printf("done queries=%zu sends=%lu start_ms=%lld elapsed_ms=%lld\n",
+	    count, sends,
+	    (long long)wall.tv_sec * 1000 + wall.tv_nsec / 1000000,
+	    (long long)((now_us() - start) / 1000));
+	fflush(stdout);
+	rc = lost > 0 ? 1 : 0;
+ done:
+	if (fd != -1)
+		close(fd);
+	free(fl);
+	return (rc);
 }
 
 /* Write all of buf; -1 with errno set when the peer is gone. */
@@ -837,7 +1036,7 @@ main(int argc, char *argv[])
 	memset(&o, 0, sizeof(o));
 	o.timeout_ms = 2000;
 	o.delay_ms = -1;
-	while ((ch = getopt(argc, argv, "b:cd:p:s:StT:v")) != -1) {
+	while ((ch = getopt(argc, argv, "b:cd:n:p:r:R:s:StT:v")) != -1) {
 		switch (ch) {
 		case 'b':
 			o.bind = optarg;
@@ -850,8 +1049,23 @@ main(int argc, char *argv[])
 				usage();
 			o.delay_ms = v;
 			break;
+		case 'n':
+			if ((v = parse_num(optarg, 1, 10000000, "count")) == -1)
+				usage();
+			o.count = v;
+			break;
 		case 'p':
 			o.port = optarg;
+			break;
+		case 'r':
+			if ((v = parse_num(optarg, 1, 1000000, "rate")) == -1)
+				usage();
+			o.rate = v;
+			break;
+		case 'R':
+			if ((v = parse_num(optarg, 0, 10, "retries")) == -1)
+				usage();
+			o.retries = v;
 			break;
 		case 's':
 			o.server = optarg;
@@ -882,6 +1096,14 @@ main(int argc, char *argv[])
 		fprintf(stderr, "dnsq: -c and -S need -t\n");
 		usage();
 	}
+	if ((o.rate > 0) != (o.count > 0) || (o.retries > 0 && o.rate == 0)) {
+		fprintf(stderr, "dnsq: -r and -n go together; -R needs them\n");
+		usage();
+	}
+	if (o.rate > 0 && (o.tcp || o.delay_ms != -1)) {
+		fprintf(stderr, "dnsq: -r is UDP only, without -d\n");
+		usage();
+	}
 	/* -S splits with 200 ms pauses unless -d says otherwise. */
 	if (o.delay_ms == -1)
 		o.delay_ms = o.split ? 200 : 0;
@@ -897,15 +1119,20 @@ main(int argc, char *argv[])
 			usage();
 	/* A closed TCP peer is reported, not a reason to die. */
 	signal(SIGPIPE, SIG_IGN);
-	rc = o.tcp ? run_tcp(&o, qs, nq) : run_udp(&o, qs, nq);
-	for (i = 0; i < nq; i++) {
-		if (qs[i].answered)
-			continue;
-		printf("timeout id=%d\n", qs[i].id);
-		status = DQ_EXIT_FAIL;
+	if (o.rate > 0) {
+		if (run_stream(&o, qs, nq) != 0)
+			status = DQ_EXIT_FAIL;
+	} else {
+		rc = o.tcp ? run_tcp(&o, qs, nq) : run_udp(&o, qs, nq);
+		for (i = 0; i < nq; i++) {
+			if (qs[i].answered)
+				continue;
+			printf("timeout id=%d\n", qs[i].id);
+			status = DQ_EXIT_FAIL;
+		}
+		if (rc == -1)
+			status = DQ_EXIT_FAIL;
 	}
-	if (rc == -1)
-		status = DQ_EXIT_FAIL;
 	for (i = 0; i < nq; i++)
 		free(qs[i].wire);
 	free(qs);
