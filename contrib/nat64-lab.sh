@@ -142,16 +142,17 @@ prerequisites() {
 	esac
 }
 
-# wait_until DESC CMD...: poll CMD until it succeeds (10 s at most).
-wait_until() {
-	local desc=$1 n
+# wait_ready NAME CMD...: poll CMD until it succeeds, while the daemon NAME
+# runs (10 s at most); else print the end of NAME's log and fail.
+wait_ready() {
+	local name=$1 n
 	shift
 	for ((n = 0; n < WAIT_TRIES; n++)); do
 		"$@" >/dev/null 2>&1 && return 0
+		alive "$name" || fail_start "$name" "exited"
 		sleep 0.1
 	done
-	echo "nat64-lab: $desc: not ready after $((WAIT_TRIES / 10)) s" >&2
-	return 1
+	fail_start "$name" "not ready after $((WAIT_TRIES / 10)) s"
 }
 
 # start NAME NS CMD...: start daemon CMD in namespace NS in the background,
@@ -184,9 +185,9 @@ alive() {
 	return 1
 }
 
-# fail_start NAME: print the end of NAME's log and fail.
+# fail_start NAME WHY: print the end of NAME's log and fail.
 fail_start() {
-	echo "nat64-lab: $1 did not start; its log ($LAB_DIR/$1.log):" >&2
+	echo "nat64-lab: $1 did not start ($2); its log ($LAB_DIR/$1.log):" >&2
 	tail -n 15 "$LAB_DIR/$1.log" 2>/dev/null | sed 's/^/  /' >&2
 	exit 1
 }
@@ -350,6 +351,15 @@ tun_carrier() {
 	return 0
 }
 
+# answers NS DIGARGS...: dig, in NS, gets a non-empty answer.
+answers() {
+	local ns=$1 out
+	shift
+	out=$(nsx "$ns" dig +time=1 +tries=1 +short "$@" 2>/dev/null) &&
+	    [ -n "$out" ]
+}
+
+# tcp_open NS ADDR PORT: a TCP connection to ADDR PORT from NS succeeds.
 tcp_open() {
 	nsx "$1" bash -c "exec 3<>/dev/tcp/$2/$3" 2>/dev/null
 }
@@ -366,7 +376,7 @@ start_daemons() {
 	# Tayga's tun device exists before Tayga runs (--mktun), so its
 	# routes are in place when translation starts.
 	nsx "$NS_R" tayga --mktun -c "$LAB_DIR/tayga.conf" \
-	    >"$LAB_DIR/tayga-mktun.log" 2>&1 || fail_start tayga-mktun
+	    >"$LAB_DIR/tayga-mktun.log" 2>&1 || fail_start tayga-mktun failed
 	ip -n "$NS_R" -b - <<-EOF || die "cannot route through the tun nat64"
 	link set nat64 up
 	route add $POOL dev nat64
@@ -376,19 +386,14 @@ start_daemons() {
 
 	start dns64proxy "$NS_R" "$PROXY_BIN" -d -v -f "$LAB_DIR/dns64proxy.conf"
 
-	wait_until "unbound in $NS_R" nsx "$NS_R" dig +time=1 +tries=1 \
-	    -p "$UNBOUND_PORT" @127.0.0.1 web.lab.test A +short ||
-	    fail_start unbound-router
-	wait_until "unbound in $NS_S" nsx "$NS_S" dig +time=1 +tries=1 \
-	    @"$SRV" hello.srv.test TXT +short || fail_start unbound-server
+	wait_ready unbound-router answers "$NS_R" -p "$UNBOUND_PORT" \
+	    @127.0.0.1 web.lab.test A
+	wait_ready unbound-server answers "$NS_S" @"$SRV" hello.srv.test TXT
 	if [ -f "$LAB_DIR/http.pid" ]; then
-		wait_until "web server in $NS_S" tcp_open "$NS_S" "$SRV" 80 ||
-		    fail_start http
+		wait_ready http tcp_open "$NS_S" "$SRV" 80
 	fi
-	wait_until tayga tun_carrier || fail_start tayga
-	wait_until dns64proxy grep -qw ready "$LAB_DIR/dns64proxy.log" ||
-	    fail_start dns64proxy
-	alive dns64proxy || fail_start dns64proxy
+	wait_ready tayga tun_carrier
+	wait_ready dns64proxy grep -qw ready "$LAB_DIR/dns64proxy.log"
 }
 
 cmd_up() {
