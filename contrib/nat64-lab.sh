@@ -34,7 +34,9 @@
 #   LAB_NAME    namespace names are $LAB_NAME-client, -router, -server
 #               (default "lab")
 #   LAB_PREFIX  the NAT64 prefix, an RFC 6052 length: /32 /40 /48 /56 /64
-#               /96 (default 2001:db8:64::/96)
+#               /96 (default 2001:db8:64::/96).  Not the Well-Known Prefix
+#               64:ff9b::/96: it is never used for non-global IPv4
+#               addresses like the server's (RFC 6052 3.1)
 #   LAB_DIR     configuration, logs and pid files
 #               (default /run/nat64-lab/$LAB_NAME)
 #   DNS64PROXY  the dns64proxy binary (default: ../src/dns64proxy next to
@@ -137,6 +139,10 @@ prerequisites() {
 	PROXY_BIN=$(find_proxy) && [ -x "$PROXY_BIN" ] ||
 	    cannot "dns64proxy not found (build it, or set DNS64PROXY)"
 	case $LAB_PREFIX in
+	64:ff9b::/96|64:FF9B::/96)
+		die "LAB_PREFIX: the Well-Known Prefix never maps the lab's" \
+		    "non-global IPv4 addresses (RFC 6052 3.1); use a" \
+		    "Network-Specific Prefix" ;;
 	*/32|*/40|*/48|*/56|*/64|*/96) ;;
 	*)	die "LAB_PREFIX $LAB_PREFIX: not an RFC 6052 prefix length" ;;
 	esac
