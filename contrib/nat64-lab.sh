@@ -43,8 +43,9 @@
 #               this script if built, else dns64proxy in PATH)
 #
 # Exit status: 0 done, 1 failed, 77 this machine cannot run the lab (the
-# reason is printed); "status" exits 3 when the lab is down.  tests/e2e/nat64.sh runs this script under a per-run
-# LAB_NAME and checks the whole path.
+# reason is printed); "status" exits 3 when the lab is down.
+# tests/e2e/nat64.sh runs this script under a per-run LAB_NAME and checks
+# the whole path.
 
 # "A && B || die": die when any step fails, which is what is meant.
 # shellcheck disable=SC2015
@@ -220,7 +221,10 @@ write_configs() {
 
 	# Both unbounds answer their own zone and nothing else: with every
 	# address on the do-not-query list, any other name fails at once
-	# without a packet sent.
+	# without a packet sent.  So they need no range of outgoing ports, and
+	# a small one saves a second of start-up: unbound shuffles its port
+	# list with one random number per port, and Debian 12's glibc makes a
+	# system call for each.
 	local common
 	common=$(cat <<-EOF
 		verbosity: 1
@@ -240,6 +244,8 @@ write_configs() {
 		do-not-query-address: 0.0.0.0/0
 		do-not-query-address: ::/0
 		outgoing-range: 32
+		outgoing-port-avoid: 0-65535
+		outgoing-port-permit: 61000-61031
 		outgoing-num-tcp: 2
 		incoming-num-tcp: 32
 		num-queries-per-thread: 64
@@ -294,13 +300,16 @@ write_configs() {
 # namespace: each veth is created inside the router namespace with its peer
 # in the other one.  "ip -batch" runs a namespace's commands in one process.
 build_network() {
+	# A machine that cannot do this (a container without the privilege,
+	# a kernel without veth) cannot run the lab at all: status 77.
 	printf 'netns add %s\n' "${NSS[@]}" | ip -b - ||
-	    die "cannot create the namespaces"
+	    cannot "cannot create network namespaces"
+	ip -n "$NS_R" link add lan0 type veth peer name eth0 netns "$NS_C" ||
+	    cannot "cannot create a veth pair"
 
 	# The router: both families, forwarding on.
 	ip -n "$NS_R" -b - <<-EOF || die "cannot configure $NS_R"
 	link set lo up
-	link add lan0 type veth peer name eth0 netns $NS_C
 	link add wan0 type veth peer name eth0 netns $NS_S
 	addr add $LAN_R/64 dev lan0 nodad
 	link set lan0 up
@@ -381,8 +390,12 @@ start_daemons() {
 
 	# Tayga's tun device exists before Tayga runs (--mktun), so its
 	# routes are in place when translation starts.
-	nsx "$NS_R" tayga --mktun -c "$LAB_DIR/tayga.conf" \
-	    >"$LAB_DIR/tayga-mktun.log" 2>&1 || fail_start tayga-mktun failed
+	if ! nsx "$NS_R" tayga --mktun -c "$LAB_DIR/tayga.conf" \
+	    >"$LAB_DIR/tayga-mktun.log" 2>&1; then
+		grep -q /dev/net/tun "$LAB_DIR/tayga-mktun.log" &&
+		    cannot "tayga: $(cat "$LAB_DIR/tayga-mktun.log")"
+		fail_start tayga-mktun failed
+	fi
 	ip -n "$NS_R" -b - <<-EOF || die "cannot route through the tun nat64"
 	link set nat64 up
 	route add $POOL dev nat64
