@@ -11,14 +11,14 @@
 # (Debian: apt-get install tayga unbound bind9-dnsutils iproute2); curl,
 # ping and python3 (for a small web server) are used when present.
 #
-#   LAB-client (IPv6 only)   LAB-router                      LAB-server (IPv4 only)
-#   eth0 2001:db8:1::2 ----- lan0 2001:db8:1::1
-#        2001:db8:1::bad          dns64proxy [2001:db8:1::1]:53
-#                                 unbound 127.0.0.1@5300 (lab.test)
-#                                 tayga nat64: PREFIX <-> 192.168.255.0/24
-#                                 wan0 192.0.2.1 ------------ eth0 192.0.2.80
-#                                                             unbound :53 (srv.test)
-#                                                             HTTP :80 (python3)
+#   LAB-client, IPv6 only   LAB-router                     LAB-server, IPv4 only
+#   eth0 2001:db8:1::2 ---- lan0 2001:db8:1::1
+#        2001:db8:1::bad         dns64proxy [2001:db8:1::1]:53
+#                                unbound 127.0.0.1@5300 (lab.test)
+#                                tayga nat64: PREFIX <-> 192.168.255.0/24
+#                                wan0 192.0.2.1 ------- eth0 192.0.2.80
+#                                                       unbound :53 (srv.test)
+#                                                       HTTP :80 (python3)
 #
 # The client's resolver is dns64proxy (/etc/netns/LAB-client/resolv.conf,
 # which "ip netns exec" mounts over /etc/resolv.conf).  The router's unbound

@@ -6,18 +6,19 @@
 # hand), built in three network namespaces with names of this run
 # (d64e2e-PID-RANDOM-client, -router, -server), linked only to each other:
 #
-#   client (IPv6 only)  --  router: dns64proxy, unbound (lab.test),  --  server (IPv4 only):
-#   2001:db8:1::2           Tayga PREFIX <-> 192.168.255.0/24,           192.0.2.80, unbound
-#   (resolv.conf: the       forwarding                                   (srv.test), HTTP
-#    proxy)
+#   client, IPv6 only     router                        server, IPv4 only
+#   2001:db8:1::2 ------- dns64proxy, unbound lab.test,
+#   resolv.conf: the      Tayga PREFIX <-> 192.168.255.0/24,
+#   proxy                 forwarding ------------------ 192.0.2.80: unbound
+#                                                       srv.test, HTTP
 #
 # Everything is checked from the client: getent (the C library's
 # resolver, reading /etc/netns/NAME/resolv.conf), dig, a DNS exchange over
 # TCP with the server by name, curl and ping when present; the server's own
 # logs show the connections arriving from Tayga's IPv4 pool.  It runs once
 # with a /96 Network-Specific Prefix and once with a /64 one (RFC 6052 2.2:
-# the IPv4 address straddles the u octet), and checks after each run that
-# the lab left nothing behind.
+# the IPv4 address after the u octet, in bits 72-103), and checks after
+# each run that the lab left nothing behind.
 #
 # Needs root, ip netns, /dev/net/tun, tayga, unbound, dig and getent, or
 # exits 77 saying which is missing.  getent runs with "-s dns" so that
