@@ -30,6 +30,7 @@
 #   peers:      start_unbound64 CPUS UPPORT -> U64_PORT U64_PID
 #               start_named64 CPUS UPPORT -> NAMED_PORT NAMED_PID
 #   queries:    names_hit FILE TYPE [SUFFIX], names_unique FILE N TAG SUFFIX,
+#               names_stream FILE N TAG (A-only and dual-stack, numbered),
 #               dnsperf_run OUT PORT FILE ARGS... (pinned to LOAD_CPUS),
 #               dp_stat OUT KEY, dp_latency_pct OUT PCT (ms, from -v lines),
 #               dp_slower OUT SECONDS (count of answers slower than that)
@@ -467,6 +468,20 @@ names_unique() {
 		r = sprintf("%06x", int(rand() * 16777216))
 		for (i = 1; i <= n; i++)
 			printf "%s%s-%x.%s AAAA\n", tag, r, i, z
+	}' >"$1"
+}
+
+# names_stream FILE N TAG: N AAAA queries for unique names, alternately
+# A-only (synthesized) and dual-stack: "TAGrandom-I.a" and "...-I.d", I the
+# decimal send order from 1 (dnsperf -v lists answers as they come).
+names_stream() {
+	awk -v n="$2" -v tag="$3" -v z="$ZONE" -v seed="$RANDOM$$" \
+	    'BEGIN {
+		srand(seed)
+		r = sprintf("%06x", int(rand() * 16777216))
+		for (i = 1; i <= n; i++)
+			printf "%s%s-%d.%s.%s AAAA\n", tag, r, i,
+			    i % 2 ? "a" : "d", z
 	}' >"$1"
 }
 
