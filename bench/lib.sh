@@ -22,7 +22,8 @@
 #               server_cpus N (the first N cores, at most all)
 #   upstream:   start_nsd -> NSD_PORT NSD_PID NSD_CONF; nsd_queries
 #               start_relay UPPORT ARGS... -> RELAY_PORT RELAY_PID RELAY_LOG
-#                   RELAY_ERR (bench/udprelay: -d MS delay, -x silent)
+#                   RELAY_ERR (bench/udprelay: -d MS delay, -x silent);
+#                   relay_counters PID ERRFILE
 #   proxy:      kw LINE (LINE if this dns64proxy accepts it, else nothing,
 #                   remembered in KW_UNSUPPORTED); proxy_conf_file NAME
 #                   FORWARDER_PORT... -- LINE... -> PROXY_CONF;
@@ -270,6 +271,21 @@ start_relay() {
 		bail "udprelay did not start (status $rc)"
 	done
 	bail "udprelay: no usable port after $_START_TRIES tries"
+}
+
+# relay_counters PID ERRFILE: ask the relay PID for its counters (SIGHUP)
+# and print them: "received N forwarded N replies N dropped N overflow N
+# stray N peak N" (peak: most queries relayed and unanswered at once since
+# the previous call).
+relay_counters() {
+	local n0 n
+	n0=$(count_matches "$2" '^received')
+	kill -HUP "$1"
+	for n in $(seq 1 100); do
+		[ "$(count_matches "$2" '^received')" -gt "$n0" ] && break
+		sleep 0.05
+	done
+	grep '^received' "$2" | tail -n 1
 }
 
 # ------------------------------------------------------------------ proxy

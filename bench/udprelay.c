@@ -16,9 +16,11 @@
  * -L appends one line per query to LOGFILE: "MS fwd" or "MS drop", MS the
  * wall clock in milliseconds since the epoch (compare with date +%s%3N).
  *
- * Writes "ready" to stderr once listening; on SIGTERM or SIGINT prints
- * "received N forwarded N replies N dropped N overflow N stray N" to stderr
- * and exits 0.  Exits 1 on usage errors and 2 if ADDR:PORT cannot be bound.
+ * Writes "ready" to stderr once listening.  On SIGHUP, and on SIGTERM or
+ * SIGINT before exiting 0, prints "received N forwarded N replies N dropped
+ * N overflow N stray N peak N" to stderr: peak is the most queries relayed
+ * and not yet answered at once since the last such line.  Exits 1 on usage
+ * errors and 2 if ADDR:PORT cannot be bound.
  */
 #include "config.h"
 
@@ -82,9 +84,10 @@ struct ur_relay {
 	bool		 silent;
 	FILE		*log;
 	uint64_t	 received, forwarded, replies, dropped, overflow, stray;
+	uint64_t	 inflight, peak;
 };
 
-static volatile sig_atomic_t ur_quit, ur_go_silent, ur_go_loud;
+static volatile sig_atomic_t ur_quit, ur_go_silent, ur_go_loud, ur_report;
 
 static void
 ur_sig(int sig)
@@ -95,6 +98,9 @@ ur_sig(int sig)
 		break;
 	case SIGUSR2:
 		ur_go_loud = 1;
+		break;
+	case SIGHUP:
+		ur_report = 1;
 		break;
 	default:
 		ur_quit = 1;
@@ -163,6 +169,16 @@ ur_socket(int family)
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	return (fd);
+}
+
+static void
+ur_counters(struct ur_relay *r)
+{
+	fprintf(stderr, "received %" PRIu64 " forwarded %" PRIu64
+	    " replies %" PRIu64 " dropped %" PRIu64 " overflow %" PRIu64
+	    " stray %" PRIu64 " peak %" PRIu64 "\n", r->received, r->forwarded,
+	    r->replies, r->dropped, r->overflow, r->stray, r->peak);
+	r->peak = r->inflight;
 }
 
 static void
@@ -253,6 +269,8 @@ ur_query(struct ur_relay *r, unsigned char *buf, size_t len,
 		return;
 	}
 	s = &r->slots[i];
+	if (!s->used && ++r->inflight > r->peak)
+		r->peak = r->inflight;
 	s->client = *from;
 	s->clen = flen;
 	s->id = (uint16_t)(buf[0] << 8 | buf[1]);
@@ -298,6 +316,7 @@ ur_reply(struct ur_relay *r, int sock, unsigned char *buf, size_t len)
 	buf[1] = (unsigned char)s->id;
 	(void)sendto(r->lfd, buf, len, 0, &s->client.sa, s->clen);
 	s->used = false;
+	r->inflight--;
 	r->replies++;
 }
 
@@ -324,6 +343,10 @@ ur_loop(struct ur_relay *r, const sigset_t *unblocked)
 		if (ur_go_loud) {
 			ur_go_loud = 0;
 			r->silent = false;
+		}
+		if (ur_report) {
+			ur_report = 0;
+			ur_counters(r);
 		}
 		now = ur_ms(CLOCK_MONOTONIC);
 		ur_send_due(r, now);
@@ -428,6 +451,7 @@ main(int argc, char *argv[])
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGUSR1);
 	sigaddset(&block, SIGUSR2);
+	sigaddset(&block, SIGHUP);
 	sigprocmask(SIG_BLOCK, &block, &old);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = ur_sig;
@@ -436,6 +460,7 @@ main(int argc, char *argv[])
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGUSR2, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 
 	r.lfd = ur_socket(laddr.sa.sa_family);
 	if (bind(r.lfd, &laddr.sa, llen) == -1) {
@@ -452,10 +477,7 @@ main(int argc, char *argv[])
 	}
 	fprintf(stderr, "ready\n");
 	ur_loop(&r, &old);
-	fprintf(stderr, "received %" PRIu64 " forwarded %" PRIu64
-	    " replies %" PRIu64 " dropped %" PRIu64 " overflow %" PRIu64
-	    " stray %" PRIu64 "\n", r.received, r.forwarded, r.replies,
-	    r.dropped, r.overflow, r.stray);
+	ur_counters(&r);
 	if (r.log != NULL)
 		fclose(r.log);
 	return (0);
