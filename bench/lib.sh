@@ -24,8 +24,9 @@
 #               start_relay UPPORT ARGS... -> RELAY_PORT RELAY_PID RELAY_LOG
 #                   RELAY_ERR (bench/udprelay: -d MS delay, -x silent);
 #                   relay_counters PID ERRFILE
-#   proxy:      kw LINE (LINE if this dns64proxy accepts it, else nothing,
-#                   remembered in KW_UNSUPPORTED); proxy_conf_file NAME
+#   proxy:      kw_ok LINE (true if this dns64proxy accepts it; if not, it
+#                   is remembered in KW_UNSUPPORTED), kw LINE (LINE if
+#                   kw_ok, else nothing); proxy_conf_file NAME
 #                   FORWARDER_PORT... -- LINE... -> PROXY_CONF;
 #                   start_bench_proxy CPUS CONF -> PROXY_PORT PROXY_PID
 #   peers:      start_unbound64 CPUS UPPORT -> U64_PORT U64_PID
@@ -49,6 +50,8 @@ TEST_TIMEOUT=${TEST_TIMEOUT:-7200}
 # shellcheck source=tests/integration/lib.sh
 . "$top_srcdir/tests/integration/lib.sh"
 
+# DNS64PROXY: measure another build (e.g. the previous release).
+PROXY_BIN=${DNS64PROXY:-$PROXY_BIN}
 RELAY_BIN=$top_builddir/bench/udprelay
 NSD=${NSD:-/usr/sbin/nsd}
 NSD_CONTROL=${NSD_CONTROL:-/usr/sbin/nsd-control}
@@ -292,12 +295,12 @@ relay_counters() {
 
 declare -A _kw_ok
 
-# kw LINE: print LINE if this dns64proxy accepts it ("dns64proxy -n"),
-# else nothing; unsupported lines are collected in KW_UNSUPPORTED for the
-# report.  An empty LINE prints nothing.
-kw() {
+# kw_ok LINE: true if this dns64proxy accepts the config line LINE
+# ("dns64proxy -n"); unsupported lines are collected in KW_UNSUPPORTED for
+# the report.  Call it in the script's shell, not in a $(...), so that it
+# remembers.
+kw_ok() {
 	local f
-	[ -n "$1" ] || return 0
 	if [ -z "${_kw_ok[$1]:-}" ]; then
 		f=$TEST_TMP/kw.conf
 		printf 'forwarder 127.0.0.1 port 53\n%s\n' "$1" >"$f"
@@ -309,7 +312,16 @@ kw() {
 			note "dns64proxy does not accept \"$1\": left out" >&2
 		fi
 	fi
-	[ "${_kw_ok[$1]}" = yes ] && printf '%s\n' "$1"
+	[ "${_kw_ok[$1]}" = yes ]
+}
+
+# kw LINE: print LINE if kw_ok LINE, else nothing.  An empty LINE prints
+# nothing.
+kw() {
+	[ -n "$1" ] || return 0
+	if kw_ok "$1"; then
+		printf '%s\n' "$1"
+	fi
 	return 0
 }
 
@@ -555,6 +567,7 @@ report_header() {
 	RESULTS=$dir/results-$TEST_NAME${MODE:+-$MODE}-$(date -u +%Y%m%dT%H%M%SZ).md
 	rev=$(git -C "$top_srcdir" describe --always --dirty 2>/dev/null) ||
 	    rev=unknown
+	[ -z "${DNS64PROXY:-}" ] || rev=$DNS64PROXY
 	{
 		printf '## %s\n\n' "$1"
 		printf -- '- %s, dns64proxy %s, %s cores (%s), load average' \

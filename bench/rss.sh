@@ -50,8 +50,7 @@ for cs in $CACHE_SIZES; do
 	[ "$cs" != default ] && lines+=("cache-size $cs")
 	proxy_conf_file "rss-$n" "$RELAY_PORT" -- "${lines[@]}"
 	label=$cs
-	if [ "$cs" != default ] && [ -z "$(kw "cache-size $cs" 2>/dev/null)" ]
-	then
+	if [ "$cs" != default ] && ! kw_ok "cache-size $cs"; then
 		label="$cs (not accepted: default)"
 	fi
 	start_bench_proxy "$SERVER_CPUS" "$PROXY_CONF"

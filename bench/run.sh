@@ -101,12 +101,14 @@ add_target() {
 	T_CPUS[$1]=$4
 }
 
+SKIPPED=()
 for n in ${WORKERS:-1}; do
 	lines=("workers $n")
 	[ -n "$CACHE_SIZE" ] && lines+=("cache-size $CACHE_SIZE")
 	[ -n "$DNS64_PARALLEL" ] && lines+=("dns64-parallel $DNS64_PARALLEL")
-	if [ "$n" != 1 ] && [ -z "$(kw "workers $n" 2>/dev/null)" ]; then
+	if [ "$n" != 1 ] && ! kw_ok "workers $n"; then
 		note "skipping workers $n: this dns64proxy has no \"workers\""
+		SKIPPED+=("workers $n")
 		continue
 	fi
 	proxy_conf_file "proxy-w$n" "$upstream" -- "${lines[@]}"
@@ -305,6 +307,7 @@ report "- dns64proxy config: $(grep -v '^forwarder' \
     sed 's/;/; /g')"
 [ -z "$KW_UNSUPPORTED" ] ||
     report "- left out (not accepted by this dns64proxy): $KW_UNSUPPORTED"
+[ ${#SKIPPED[@]} = 0 ] || report "- not measured: ${SKIPPED[*]}"
 report ""
 
 if [ "$MODE" = latency ]; then
