@@ -138,8 +138,8 @@ read -r fb_first fb_half <<<"$(awk -v up="$t_up" -v half=$((RATE / 2)) '
 	}' "$A_LOG")"
 
 report_header "dns64proxy failover"
-report "- phase 1 config: $(grep -v '^forwarder' "$CONF1" | paste -sd';')"
-report "- phases 2-3 config: $(grep -v '^forwarder' "$CONF2" | paste -sd';')"
+report "- phase 1 config: $(conf_summary "$CONF1")"
+report "- phases 2-3 config: $(conf_summary "$CONF2")"
 [ -z "$KW_UNSUPPORTED" ] ||
     report "- left out (not accepted by this dns64proxy): $KW_UNSUPPORTED"
 report "- forwarders: A (first, udprelay, silent when said), B (second," \

@@ -28,6 +28,7 @@
 #                   is remembered in KW_UNSUPPORTED), kw LINE (LINE if
 #                   kw_ok, else nothing); proxy_conf_file NAME
 #                   FORWARDER_PORT... -- LINE... -> PROXY_CONF;
+#                   conf_summary CONF;
 #                   start_bench_proxy CPUS CONF -> PROXY_PORT PROXY_PID
 #   peers:      start_unbound64 CPUS UPPORT -> U64_PORT U64_PID
 #               start_named64 CPUS UPPORT -> NAMED_PORT NAMED_PID
@@ -345,6 +346,11 @@ proxy_conf_file() {
 		done
 		[ -z "${PROXY_EXTRA:-}" ] || printf '%s\n' "$PROXY_EXTRA"
 	} >"$f"
+}
+
+# conf_summary CONF: the lines of CONF but the forwarders, joined by "; ".
+conf_summary() {
+	grep -v '^forwarder ' "$1" | paste -sd';' | sed 's/;/; /g'
 }
 
 # start_bench_proxy CPUS CONF: dns64proxy -d -f CONF on a random port, all

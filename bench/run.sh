@@ -302,9 +302,7 @@ else
 	    "$HIT_NAMES names in the cached sets"
 fi
 read -r firstw _ <<<"${WORKERS:-1}"
-report "- dns64proxy config: $(grep -v '^forwarder' \
-    "$TEST_TMP/proxy-w$firstw.conf" 2>/dev/null | paste -sd';' |
-    sed 's/;/; /g')"
+report "- dns64proxy config: $(conf_summary "$TEST_TMP/proxy-w$firstw.conf")"
 [ -z "$KW_UNSUPPORTED" ] ||
     report "- left out (not accepted by this dns64proxy): $KW_UNSUPPORTED"
 [ ${#SKIPPED[@]} = 0 ] || report "- not measured: ${SKIPPED[*]}"

@@ -121,7 +121,7 @@ mib() {
 }
 
 report_header "dns64proxy soak"
-report "- config: $(grep -v '^forwarder' "$PROXY_CONF" | paste -sd';')"
+report "- config: $(conf_summary "$PROXY_CONF")"
 [ -z "$KW_UNSUPPORTED" ] ||
     report "- left out (not accepted by this dns64proxy): $KW_UNSUPPORTED"
 report "- unique $NAMES names; dns64proxy cores $SERVER_CPUS, dnsperf cores" \
