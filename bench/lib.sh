@@ -20,7 +20,8 @@
 # API:
 #   cores:      bench_cpus NSERVER -> SERVER_CPUS LOAD_CPUS LOAD_NCPU;
 #               server_cpus N (the first N cores, at most all)
-#   upstream:   start_nsd -> NSD_PORT NSD_PID NSD_CONF; nsd_queries
+#   upstream:   start_nsd -> NSD_PORT NSD_PID NSD_CONF; nsd_queries,
+#                   nsd_cpu_ticks
 #               start_relay UPPORT ARGS... -> RELAY_PORT RELAY_PID RELAY_LOG
 #                   RELAY_ERR (bench/udprelay: -d MS delay, -x silent);
 #                   relay_counters PID ERRFILE
@@ -35,7 +36,7 @@
 #   queries:    names_hit FILE TYPE [SUFFIX], names_unique FILE N TAG SUFFIX,
 #               names_stream FILE N TAG (A-only and dual-stack, numbered),
 #               dnsperf_run OUT PORT FILE ARGS... (pinned to LOAD_CPUS),
-#               dp_stat OUT KEY, dp_latency_pct OUT PCT (ms, from -v lines),
+#               dp_stat OUT KEY, dp_latency_pct OUT PCT... (ms, -v lines),
 #               dp_slower OUT SECONDS (count of answers slower than that)
 #   process:    cpu_ticks PID, proc_kb PID FIELD (VmRSS, VmHWM), CLK_TCK
 #   numbers:    median (stdin), fmt_k N, ratio A B, calc EXPR
@@ -540,19 +541,47 @@ dp_stat() {
 		END { print v == "" ? 0 : v }' "$1"
 }
 
-# dp_latency_pct OUT PCT: the PCT-th percentile of the latencies of the
-# answered queries in OUT (dnsperf -v), in ms with two decimals; "-" if
-# none was answered.
+# dp_latency_pct OUT PCT...: the PCT-th percentiles (one line, blank
+# separated) of the latencies of the answered queries in OUT (dnsperf -v),
+# in ms with two decimals; "-" for each if none was answered.
 dp_latency_pct() {
-	awk '$1 == ">" && $2 != "T" { print $NF }' "$1" | sort -g |
-	    awk -v p="$2" '{ v[NR] = $1 }
+	local out=$1
+	shift
+	awk '$1 == ">" && $2 != "T" { print $NF }' "$out" | sort -g |
+	    awk -v ps="$*" '{ v[NR] = $1 }
 		END {
-			if (NR == 0) { print "-"; exit }
-			i = int(NR * p / 100 + 0.999999)
-			if (i < 1) i = 1
-			if (i > NR) i = NR
-			printf "%.2f\n", v[i] * 1000
+			n = split(ps, p, " ")
+			for (k = 1; k <= n; k++) {
+				if (NR == 0) {
+					printf "%s-", (k > 1 ? " " : "")
+					continue
+				}
+				i = int(NR * p[k] / 100 + 0.999999)
+				if (i < 1) i = 1
+				if (i > NR) i = NR
+				printf "%s%.2f", (k > 1 ? " " : ""), v[i] * 1000
+			}
+			printf "\n"
 		}'
+}
+
+# _tree PID: PID and all its descendants.
+_tree() {
+	local c
+	echo "$1"
+	for c in $(pgrep -P "$1"); do
+		_tree "$c"
+	done
+}
+
+# nsd_cpu_ticks: CPU ticks used so far by the running NSD processes (the
+# one started forks main, which forks the servers).
+nsd_cpu_ticks() {
+	local p sum=0
+	for p in $(_tree "$NSD_PID"); do
+		sum=$((sum + $(cpu_ticks "$p")))
+	done
+	echo "$sum"
 }
 
 # dp_slower OUT SECONDS: answered queries in OUT (dnsperf -v) that took

@@ -176,7 +176,7 @@ cpu_window() {
 cell() {
 	local t=$1 w=$2 r=$3 port=${T_PORT[$1]} pid=${T_PID[$1]}
 	local file out=$TEST_TMP/dnsperf.out args c0 c1 u0 u1 ans qps
-	local lost sent cpu len win
+	local lost sent cpu len win n0 n1 t0 t1
 	args=(-c "$CLIENTS" -T "$THREADS")
 	[ "$LATENCY" = no ] && [ "$MODE" = throughput ] || args+=(-v)
 	if [ "$MODE" = latency ]; then
@@ -213,9 +213,13 @@ cell() {
 		cpu_window "$pid" 0 "$len" "$win"
 	fi
 	u0=$(nsd_queries)
+	n0=$(nsd_cpu_ticks)
 	c0=$(cpu_ticks "$pid")
+	t0=$(date +%s%N)
 	dnsperf_run "$out" "$port" "$file" "${args[@]}"
+	t1=$(date +%s%N)
 	c1=$(cpu_ticks "$pid")
+	n1=$(nsd_cpu_ticks)
 	u1=$(nsd_queries)
 	wait "$WIN_PID"
 	ans=$(dp_stat "$out" completed)
@@ -225,13 +229,15 @@ cell() {
 	cpu=$(calc "($c1 - $c0) / $CLK_TCK")
 	# shellcheck disable=SC2046  # four numbers
 	set -- $(cat "$win" 2>/dev/null || echo 0 0 0 1)
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$w" "$r" \
-	    "$qps" \
+	read -r p50 p99 <<<"$(dp_latency_pct "$out" 50 99)"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$w" \
+	    "$r" "$qps" \
 	    "$(calc "100 * ($2 - $1) / $CLK_TCK / (($4 - $3) / 1e9)")" \
 	    "$(calc "$cpu > 0 ? $ans / $cpu : \"-\"")" \
 	    "$(calc "$ans > 0 ? ($u1 - $u0) / $ans : \"-\"")" \
-	    "$(dp_latency_pct "$out" 50)" "$(dp_latency_pct "$out" 99)" \
-	    "$(calc "$sent > 0 ? 100 * $lost / $sent : 0")" >>"$CELLS"
+	    "$p50" "$p99" "$(calc "$sent > 0 ? 100 * $lost / $sent : 0")" \
+	    "$(calc "100 * ($n1 - $n0) / $CLK_TCK / (($t1 - $t0) / 1e9)")" \
+	    >>"$CELLS"
 	note "round $r $w $t: $qps qps, $ans answers, $lost lost, cpu $cpu s," \
 	    "upstream $((u1 - u0))"
 	rm -f "$out" "$TEST_TMP/unique.txt"
@@ -376,9 +382,21 @@ fi
 
 {
 	printf 'target\tworkload\tround\tqps\tcpu%%\tanswers/cpu-s'
-	printf '\tupstream/answer\tp50ms\tp99ms\tlost%%\n'
+	printf '\tupstream/answer\tp50ms\tp99ms\tlost%%\tnsd-cpu%%\n'
 	cat "$CELLS"
 } >"${RESULTS%.md}.tsv"
+if [ "$MODE" = throughput ]; then
+	report ""
+	report "Server CPU % well below 100 means the load side (dnsperf, NSD," \
+	    "other processes) was the limit: qps is then a floor, answers/CPU-s" \
+	    "still holds."
+	busy=$(awk -F'\t' '$11 + 0 > m { m = $11 + 0 } END { printf "%d", m }' \
+	    "$CELLS")
+	[ "$busy" -lt 80 ] ||
+	    report "NSD used up to $busy% of a core in a run: the upstream may" \
+	    "have been the limit (more cores for the load, or fewer for the" \
+	    "servers)."
+fi
 printf '\n'
 cat "$RESULTS"
 printf '\n(written to %s; every run in %s)\n' "$RESULTS" "${RESULTS%.md}.tsv"

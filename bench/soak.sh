@@ -106,8 +106,8 @@ recover=$(awk -F': ' -v end="$t_end" -v want="$normal" '
 		if (n == 0 || first == "")
 			print "never"
 		else
-			printf "%.1f\n", (start[first] - end) / 1000 < 0 ? 0 : \
-			    (start[first] - end) / 1000
+			printf "%.1f\n", (start[first] < end ? 0 : \
+			    (start[first] - end) / 1000)
 	}' "$TEST_TMP/norm.out")
 
 pct() {
