@@ -39,13 +39,14 @@
 #               dp_stat OUT KEY, dp_latency_pct OUT PCT... (ms, -v lines),
 #               dp_slower OUT SECONDS (count of answers slower than that)
 #   process:    cpu_ticks PID, proc_kb PID FIELD (VmRSS, VmHWM), CLK_TCK
-#   numbers:    median (stdin), fmt_k N, ratio A B, calc EXPR
+#   numbers:    ratio A B, calc EXPR
 #   report:     report_header TITLE; RESULTS (the file), report WORDS...
 #
 # Config keywords the proxy may not have yet (workers, cache-size,
 # dns64-parallel, forwarder-selection) are passed through kw, which asks
 # "dns64proxy -n" whether they parse: the scripts run against older builds
-# and say in the report which lines were left out.
+# and say in the report which lines were left out.  DNS64PROXY=path measures
+# another build than src/dns64proxy.
 
 : "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 TEST_TIMEOUT=${TEST_TIMEOUT:-7200}
@@ -72,17 +73,6 @@ calc() {
 	awk "BEGIN { print ($1) }"
 }
 
-# median: the median of the numbers on stdin (blank words ignored).
-median() {
-	tr ' ' '\n' | grep -E '^-?[0-9.]+(e[-+]?[0-9]+)?$' | sort -g |
-	    awk '{ v[NR] = $1 }
-		END {
-			if (NR == 0) { print "-"; exit }
-			if (NR % 2) print v[(NR + 1) / 2]
-			else print (v[NR / 2] + v[NR / 2 + 1]) / 2
-		}'
-}
-
 # ratio A B: A / B with two decimals, "-" if either is "-" or B is 0.
 ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN {
@@ -90,15 +80,6 @@ ratio() {
 			print "-"
 		else
 			printf "%.2f\n", a / b
-	}'
-}
-
-# fmt_k N: N with a k suffix above 10000 ("12.3k"), "-" stays "-".
-fmt_k() {
-	awk -v n="$1" 'BEGIN {
-		if (n == "-" || n == "") print "-"
-		else if (n >= 10000) printf "%.1fk\n", n / 1000
-		else printf "%d\n", n + 0.5
 	}'
 }
 
