@@ -153,30 +153,11 @@ names_hit "$TEST_TMP/hit-d.txt" AAAA d
 CELLS=$TEST_TMP/cells.tsv	# one line per measured run
 : >"$CELLS"
 
-# cpu_window PID START LEN OUT: in the background, CPU ticks of PID and the
-# wall clock (ns) START s from now and LEN s later, "T0 T1 NS0 NS1" to OUT:
-# the steady part of a run, without dnsperf's start and its wait for the
-# last answers.  Sets WIN_PID.
-cpu_window() {
-	rm -f "$4"
-	(
-		sleep "$2"
-		tick0=$(cpu_ticks "$1")
-		ns0=$(date +%s%N)
-		sleep "$3"
-		tick1=$(cpu_ticks "$1")
-		ns1=$(date +%s%N)
-		echo "$tick0 $tick1 $ns0 $ns1" >"$4"
-	) &
-	WIN_PID=$!
-	track_pid "$WIN_PID"
-}
-
 # cell TARGET WORKLOAD ROUND: one measured run, a line of $CELLS.
 cell() {
 	local t=$1 w=$2 r=$3 port=${T_PORT[$1]} pid=${T_PID[$1]}
 	local file out=$TEST_TMP/dnsperf.out args c0 c1 u0 u1 ans qps
-	local lost sent cpu len win n0 n1 t0 t1
+	local lost sent cpu len n0 n1 t0 t1 dp ws wl w0 w1 ns0 ns1 p50 p99
 	args=(-c "$CLIENTS" -T "$THREADS")
 	[ "$LATENCY" = no ] && [ "$MODE" = throughput ] || args+=(-v)
 	if [ "$MODE" = latency ]; then
@@ -206,33 +187,37 @@ cell() {
 		args+=(-n 1)
 		;;
 	esac
-	win=$TEST_TMP/cpuwin
-	if [ "$len" -ge 2 ]; then
-		cpu_window "$pid" 0.5 $((len - 1)) "$win"
-	else
-		cpu_window "$pid" 0 "$len" "$win"
-	fi
 	u0=$(nsd_queries)
 	n0=$(nsd_cpu_ticks)
 	c0=$(cpu_ticks "$pid")
 	t0=$(date +%s%N)
-	dnsperf_run "$out" "$port" "$file" "${args[@]}"
+	dnsperf_run "$out" "$port" "$file" "${args[@]}" &
+	dp=$!
+	track_pid "$dp"
+	# CPU % over the steady part of the run, without dnsperf's start and
+	# its wait for the last answers: from 0.5 s to 0.5 s before the end.
+	ws=0.5 wl=$((len - 1))
+	[ "$len" -ge 2 ] || ws=0 wl=$len
+	sleep "$ws"
+	w0=$(cpu_ticks "$pid")
+	ns0=$(date +%s%N)
+	sleep "$wl"
+	w1=$(cpu_ticks "$pid")
+	ns1=$(date +%s%N)
+	wait "$dp"
 	t1=$(date +%s%N)
 	c1=$(cpu_ticks "$pid")
 	n1=$(nsd_cpu_ticks)
 	u1=$(nsd_queries)
-	wait "$WIN_PID"
 	ans=$(dp_stat "$out" completed)
 	sent=$(dp_stat "$out" sent)
 	lost=$(dp_stat "$out" lost)
 	qps=$(dp_stat "$out" qps)
 	cpu=$(calc "($c1 - $c0) / $CLK_TCK")
-	# shellcheck disable=SC2046  # four numbers
-	set -- $(cat "$win" 2>/dev/null || echo 0 0 0 1)
 	read -r p50 p99 <<<"$(dp_latency_pct "$out" 50 99)"
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$w" \
 	    "$r" "$qps" \
-	    "$(calc "100 * ($2 - $1) / $CLK_TCK / (($4 - $3) / 1e9)")" \
+	    "$(calc "100 * ($w1 - $w0) / $CLK_TCK / (($ns1 - $ns0) / 1e9)")" \
 	    "$(calc "$cpu > 0 ? $ans / $cpu : \"-\"")" \
 	    "$(calc "$ans > 0 ? ($u1 - $u0) / $ans : \"-\"")" \
 	    "$p50" "$p99" "$(calc "$sent > 0 ? 100 * $lost / $sent : 0")" \
