@@ -125,7 +125,9 @@ struct fetch {
 	TAILQ_HEAD(, upstream_wait) waiters;
 	unsigned int		 nwaiters;
 	int			 delivering;
+	int			 lingering;	/* nothing more to send */
 	int			 failed;	/* deliver the failure */
+	uint64_t		 first_sent;	/* ms */
 	enum upstream_status	 status;
 	struct event		*timer;
 	char			 server[SA_STRLEN + 4];
@@ -152,6 +154,7 @@ static void	 tcp_read_cb(struct bufferevent *, void *);
 static void	 tcp_event_cb(struct bufferevent *, short, void *);
 static void	 sweep_cb(evutil_socket_t, short, void *);
 static void	 replace_with_tcp(struct try *);
+static void	 linger(struct fetch *);
 
 /* "<client>: upstream <forwarder>: <message>", at -v. */
 static void
@@ -327,15 +330,29 @@ sock_open(struct upstream *up, const struct conf_addr *server)
  * new one.  Out of sockets (our cap, or the process's), the queries share
  * the sockets there are rather than fail.
  */
+/* Does the socket carry a try of this fetch already? */
+static int
+sock_has(const struct usock *us, const struct fetch *f)
+{
+	unsigned int	 i;
+
+	for (i = 0; i < SOCK_SLOTS; i++)
+		if (us->out[i] != NULL && us->out[i]->f == f)
+			return (1);
+	return (0);
+}
+
 static struct usock *
-sock_get(struct upstream *up, const struct conf_addr *server)
+sock_get(struct upstream *up, const struct conf_addr *server,
+    const struct fetch *f)
 {
 	struct usocklist	*pool = &up->pools[server->fwd];
 	struct usock		*us, *best = NULL;
 	uint64_t		 now = mono_ms();
 
+	/* A retry gets another port: a forger gets no second chance. */
 	TAILQ_FOREACH(us, pool, entry)
-		if (sock_usable(us, now, SOCK_INFLIGHT))
+		if (sock_usable(us, now, SOCK_INFLIGHT) && !sock_has(us, f))
 			return (us);
 	if (up->nsocks < SOCKS_MAX && (us = sock_open(up, server)) != NULL)
 		return (us);
@@ -679,7 +696,7 @@ send_udp(struct try *t, uint8_t *wire, size_t len)
 	struct fetch	*f = t->f;
 	unsigned int	 i;
 
-	if ((t->us = sock_get(f->up, t->server)) == NULL)
+	if ((t->us = sock_get(f->up, t->server, f)) == NULL)
 		return (-1);
 	t->id = unique_id(t->us);
 	ldns_write_uint16(wire, t->id);
@@ -751,6 +768,28 @@ send_try(struct fetch *f, const struct conf_addr *server, int tcp)
 }
 
 /*
+ * Nothing more to send.  The tries still out may yet answer: a forwarder
+ * slow to recurse is not a dead one, and the RTO that moved on to the next
+ * try is only a guess.  They get until upstream-timeout after the first
+ * try left; then the fetch fails.
+ */
+static void
+linger(struct fetch *f)
+{
+	uint64_t	 deadline = f->first_sent + f->conf->upstream_timeout;
+	uint64_t	 now = mono_ms();
+
+	if (!f->lingering && !TAILQ_EMPTY(&f->tries) && f->first_sent != 0 &&
+	    deadline > now) {
+		f->lingering = 1;
+		if (arm_timer(f, deadline - now) == 0)
+			return;
+	}
+	fail(f, TAILQ_EMPTY(&f->tries) && f->status == UPSTREAM_OK ?
+	    UPSTREAM_LOCALERR : f->status);
+}
+
+/*
  * Start the next try on the forwarder fwd_select() picks.  When none can
  * be started, the fetch fails unless a try already out may still answer:
  * then it waits for the current timer.
@@ -790,11 +829,13 @@ try_next(struct fetch *f)
 		}
 		f->current = t;
 		f->timeout = timeout;
+		if (f->first_sent == 0)
+			f->first_sent = mono_ms();
 		return;
 	}
-	if (f->current == NULL)
-		fail(f, TAILQ_EMPTY(&f->tries) && f->status == UPSTREAM_OK ?
-		    UPSTREAM_LOCALERR : f->status);
+	if (f->current != NULL)
+		return;
+	linger(f);
 }
 
 /* A try ended without an answer (error, broken reply): go on. */
@@ -806,8 +847,12 @@ try_failed(struct try *t, enum upstream_status status)
 
 	f->status = status;
 	try_free(t);
-	if (!was_current)
+	if (!was_current) {
+		/* The last try out failed: no use waiting. */
+		if (f->lingering && TAILQ_EMPTY(&f->tries) && !f->failed)
+			fail(f, status);
 		return;
+	}
 	evtimer_del(f->timer);
 	try_next(f);
 	if (f->current == NULL && !f->failed)
@@ -824,6 +869,10 @@ timer_cb(evutil_socket_t fd, short events, void *arg)
 	(void)events;
 	if (f->failed) {
 		deliver(f, NULL);
+		return;
+	}
+	if (f->lingering) {
+		fail(f, f->status);
 		return;
 	}
 	if (t != NULL) {
