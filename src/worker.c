@@ -105,6 +105,14 @@ msg_cb(evutil_socket_t fd, short events, void *arg)
 			return;
 		switch (m->type) {
 		case WMSG_STOP:
+			/*
+			 * Stop reading at once, the listener first: freeing
+			 * a TCP client's queries while it is still there
+			 * would let it read and start the next ones.
+			 */
+			listener_free(w->listener);
+			w->listener = NULL;
+			query_free_all(w);
 			event_base_loopexit(w->base, NULL);
 			break;
 		case WMSG_UPDATE:
@@ -274,10 +282,7 @@ worker_free(struct worker *w)
 {
 	if (w == NULL)
 		return;
-	/*
-	 * The listener first: freeing a TCP client's queries while it is
-	 * still there would let it read and start the next ones.
-	 */
+	/* As at WMSG_STOP, for a worker that never ran. */
 	listener_free(w->listener);
 	query_free_all(w);
 	upstream_free(w->upstream);
