@@ -389,8 +389,8 @@ main(int argc, char *argv[])
 		fatalx("cannot set up the periodic timer");
 	if (server_start(mc.srv) == -1)
 		fatalx("cannot start the workers, exiting");
-	log_info("dns64proxy %s ready, %u worker%s", PACKAGE_VERSION,
-	    nworkers, nworkers == 1 ? "" : "s");
+	log_info("%u worker thread%s", nworkers, nworkers == 1 ? "" : "s");
+	log_info("dns64proxy %s ready", PACKAGE_VERSION);
 
 	event_base_dispatch(mc.base);
 

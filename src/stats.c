@@ -86,7 +86,7 @@ stats_log(const struct stats *s)
 	    "; cache reply hits %" PRIu64 " hits %" PRIu64 " misses %" PRIu64
 	    "; upstream queries %" PRIu64 " timeouts %" PRIu64
 	    " errors %" PRIu64 " broken %" PRIu64 " unmatched %" PRIu64
-	    " tcp %" PRIu64 " coalesced %" PRIu64
+	    " tcp fallbacks %" PRIu64 " coalesced %" PRIu64
 	    "; tcp clients %" PRIu64 " idle closed %" PRIu64
 	    " closed at the cap %" PRIu64 " rejected %" PRIu64,
 	    q[0], q[1], STATS_GET(s->outcome[OUTCOME_PASSED]),
