@@ -12,7 +12,7 @@
 need_tool dig
 
 PFX=2001:db8:64::/96
-TIMEOUT_MS=300		# upstream-timeout; one forwarder = 2 tries
+TIMEOUT_MS=300		# upstream-timeout; one forwarder = 2 tries within it
 SYN9=2001:db8:64::c000:209	# 192.0.2.9 in $PFX
 SOA7="e.test. 1200 SOA ns.e.test. host.e.test. 7 3600 900 604800 1200"
 SOA8="e.test. 900 SOA ns.e.test. host.e.test. 8 3600 900 604800 900"
@@ -257,7 +257,7 @@ for rc in SERVFAIL REFUSED FORMERR NOTIMP; do
 	out=$(q_no "$n" AAAA)
 	check_eq "AAAA $rc, synthesize-on-error no: $rc passed through" \
 	    "$rc 0" "$(status_of "$out") $(ancount_of "$out")"
-	check_eq "AAAA $rc, synthesize-on-error no: no A leg" 0 \
+	check_no_a_leg "AAAA $rc, synthesize-on-error no: no A leg" \
 	    "$(fakeup_legs "$n." A)"
 done
 
@@ -268,8 +268,8 @@ t1=$(now_ms)
 check_eq "AAAA timeout: NOERROR, synthesized (5.1.3)" \
     "NOERROR yes-drop.e.test. 600 AAAA $SYN9" \
     "$(status_of "$out") $(answer_rrs "$out")"
-check_range "AAAA timeout: answered after 2 tries of $TIMEOUT_MS ms" \
-    $((2 * TIMEOUT_MS - 50)) $((2 * TIMEOUT_MS + 1500)) $((t1 - t0))
+check_range "AAAA timeout: answered once upstream-timeout ($TIMEOUT_MS ms) is over" \
+    $((TIMEOUT_MS - 50)) $((TIMEOUT_MS + 1500)) $((t1 - t0))
 check_eq "AAAA timeout: 2 AAAA tries (one forwarder: once more)" 2 \
     "$(fakeup_legs yes-drop.e.test. AAAA)"
 
@@ -278,9 +278,9 @@ out=$(q_no +time=5 no-drop.e.test AAAA)
 t1=$(now_ms)
 check_eq "AAAA timeout, synthesize-on-error no: SERVFAIL" "SERVFAIL 0" \
     "$(status_of "$out") $(ancount_of "$out")"
-check_range "AAAA timeout, synthesize-on-error no: after the 2 tries" \
-    $((2 * TIMEOUT_MS - 50)) $((2 * TIMEOUT_MS + 1500)) $((t1 - t0))
-check_eq "AAAA timeout, synthesize-on-error no: no A leg" 0 \
+check_range "AAAA timeout, synthesize-on-error no: after upstream-timeout" \
+    $((TIMEOUT_MS - 50)) $((TIMEOUT_MS + 1500)) $((t1 - t0))
+check_no_a_leg "AAAA timeout, synthesize-on-error no: no A leg" \
     "$(fakeup_legs no-drop.e.test. A)"
 
 # --- TTL rules (5.1.7, RFC 2181 8).
