@@ -68,7 +68,7 @@ check_range "README: packages found in its two commands" 10 40 \
 check_eq "README's two commands install exactly what .ci/run installs" \
     "$ci_pkgs" "$readme_pkgs"
 
-for m in "$man8" "$man5"; do
+for m in "$man8" "$man5" "$top_srcdir/docs/totd2dns64proxy.1"; do
 	err=$(groff -mdoc -ww -z -Tutf8 "$m" 2>&1)
 	check_eq "$(basename "$m"): groff -ww reports nothing" "" "$err"
 done
