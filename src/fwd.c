@@ -32,6 +32,7 @@
 #include "fwd.h"
 #include "fwd_test.h"
 #include "log.h"
+#include "rnd.h"
 #include "sa.h"
 
 /* Unbound's infra-cache-max-rtt: samples and RTOs beyond this are noise. */
@@ -73,10 +74,10 @@ struct fwd_table {
 static const char *const group_names[FWD_NGROUPS] = { "A", "AAAA", "other" };
 
 static uint32_t
-rng_arc4random(void *arg, uint32_t bound)
+rng_default(void *arg, uint32_t bound)
 {
 	(void)arg;
-	return (arc4random_uniform(bound));
+	return (rnd_uniform(bound));
 }
 
 struct fwd_table *
@@ -91,7 +92,7 @@ fwd_table_new(void)
 		return (NULL);
 	}
 	t->rr_last = -1;
-	t->rng = rng_arc4random;
+	t->rng = rng_default;
 	return (t);
 }
 
@@ -109,7 +110,7 @@ fwd_table_set_rng(struct fwd_table *t, uint32_t (*fn)(void *, uint32_t),
     void *arg)
 {
 	pthread_mutex_lock(&t->lock);
-	t->rng = fn != NULL ? fn : rng_arc4random;
+	t->rng = fn != NULL ? fn : rng_default;
 	t->rng_arg = arg;
 	pthread_mutex_unlock(&t->lock);
 }
