@@ -58,7 +58,10 @@ struct worker {
 	struct listener		*listener;
 	struct upstream		*upstream;
 	struct stats		 stats;
+	struct ldns_struct_buffer *render;	/* scratch for replies */
 	TAILQ_HEAD(, query)	 queries;	/* in flight, for shutdown */
+	TAILQ_HEAD(, query)	 hedged;	/* A query due soon (query.c) */
+	struct event		*ev_hedge;
 	struct worker_ctl	*ctl;		/* worker.c's */
 };
 

@@ -58,6 +58,11 @@ size_t		 dnsmsg_udp_limit(const ldns_pkt *, uint16_t);
  * even header, question and OPT are too big.
  */
 ldns_status	 dnsmsg_render(ldns_pkt *, size_t, uint8_t **, size_t *);
+/*
+ * The same into buf (cleared first), which the caller reuses: the message
+ * is its first ldns_buffer_position() bytes.
+ */
+ldns_status	 dnsmsg_render_buf(ldns_pkt *, size_t, ldns_buffer *);
 /* A query for upstream with a random ID and our EDNS. */
 ldns_pkt	*dnsmsg_query(const ldns_rdf *, ldns_rr_type, ldns_rr_class,
 		    int, int, int, uint16_t);

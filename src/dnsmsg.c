@@ -355,18 +355,17 @@ clear_section(ldns_pkt *pkt, ldns_pkt_section sec)
 }
 
 ldns_status
-dnsmsg_render(ldns_pkt *reply, size_t max, uint8_t **wire, size_t *len)
+dnsmsg_render_buf(ldns_pkt *reply, size_t max, ldns_buffer *buf)
 {
 	ldns_status	 st;
 	int		 step;
 
 	for (step = 0;; step++) {
-		if ((st = ldns_pkt2wire(wire, reply, len)) != LDNS_STATUS_OK)
+		ldns_buffer_clear(buf);
+		if ((st = ldns_pkt2buffer_wire(buf, reply)) != LDNS_STATUS_OK)
 			return (st);
-		if (*len <= max)
+		if (ldns_buffer_position(buf) <= max)
 			return (LDNS_STATUS_OK);
-		free(*wire);
-		*wire = NULL;
 		switch (step) {
 		case 0:
 			/* RFC 2181 9: missing additional data is not TC. */
@@ -391,6 +390,26 @@ dnsmsg_render(ldns_pkt *reply, size_t max, uint8_t **wire, size_t *len)
 			return (LDNS_STATUS_PACKET_OVERFLOW);
 		}
 	}
+}
+
+ldns_status
+dnsmsg_render(ldns_pkt *reply, size_t max, uint8_t **wire, size_t *len)
+{
+	ldns_buffer	*buf;
+	ldns_status	 st;
+
+	*wire = NULL;
+	if ((buf = ldns_buffer_new(LDNS_MIN_BUFLEN)) == NULL)
+		return (LDNS_STATUS_MEM_ERR);
+	if ((st = dnsmsg_render_buf(reply, max, buf)) == LDNS_STATUS_OK) {
+		*len = ldns_buffer_position(buf);
+		if ((*wire = malloc(*len)) == NULL)
+			st = LDNS_STATUS_MEM_ERR;
+		else
+			memcpy(*wire, ldns_buffer_begin(buf), *len);
+	}
+	ldns_buffer_free(buf);
+	return (st);
 }
 
 ldns_pkt *

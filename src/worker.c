@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <ldns/ldns.h>
 
 #include "dns64proxy.h"
 #include "conf.h"
@@ -147,14 +148,17 @@ worker_new(struct server *srv, unsigned int id, struct conf *conf,
 	w->id = id;
 	w->conf = conf_ref(conf);
 	TAILQ_INIT(&w->queries);
+	TAILQ_INIT(&w->hedged);
 	w->ctl->pipe[0] = w->ctl->pipe[1] = -1;
 	if ((w->base = event_base_new()) == NULL ||
 	    pipe2(w->ctl->pipe, O_NONBLOCK | O_CLOEXEC) == -1 ||
 	    (w->ctl->ev_msg = event_new(w->base, w->ctl->pipe[0],
 	    EV_READ | EV_PERSIST, msg_cb, w)) == NULL ||
 	    event_add(w->ctl->ev_msg, NULL) == -1 ||
+	    (w->render = ldns_buffer_new(DNS_MSG_MAX)) == NULL ||
 	    (w->listener = listener_new(w, query_handle)) == NULL ||
-	    (w->upstream = upstream_new(w)) == NULL) {
+	    (w->upstream = upstream_new(w)) == NULL ||
+	    query_init(w) == -1) {
 		log_warnx("worker %u: cannot set up its event loop", id);
 		for (i = 0; i < nfds; i++)
 			listener_close_fds(&fds[i]);
@@ -285,6 +289,7 @@ worker_free(struct worker *w)
 	/* As at WMSG_STOP, for a worker that never ran. */
 	listener_free(w->listener);
 	query_free_all(w);
+	query_fini(w);
 	upstream_free(w->upstream);
 	if (w->ctl->ev_msg != NULL)
 		event_free(w->ctl->ev_msg);
@@ -294,6 +299,8 @@ worker_free(struct worker *w)
 		close(w->ctl->pipe[1]);
 	if (w->base != NULL)
 		event_base_free(w->base);
+	if (w->render != NULL)
+		ldns_buffer_free(w->render);
 	conf_unref(w->conf);
 	free(w->ctl);
 	free(w);
