@@ -30,6 +30,12 @@ struct conf_addr {
 };
 TAILQ_HEAD(conf_addrlist, conf_addr);
 
+enum dns64_parallel {
+	DNS64_PARALLEL_NO,	/* the A query after the AAAA answer */
+	DNS64_PARALLEL_YES,	/* with the AAAA query */
+	DNS64_PARALLEL_AUTO	/* with it, unless the forwarder is fast */
+};
+
 enum prefix_selection {
 	PREFIX_SELECT_ALL,		/* one AAAA per A per prefix (BIND) */
 	PREFIX_SELECT_ROUNDROBIN	/* one prefix per response (totd) */
@@ -84,7 +90,7 @@ struct conf {
 	uint32_t		 cache_max_neg_ttl;
 	int			 serve_stale;	/* RFC 8767 */
 	enum fwd_selection	 fwd_selection;
-	int			 dns64_parallel;	/* RFC 6147 5.1.8 */
+	enum dns64_parallel	 dns64_parallel;	/* RFC 6147 5.1.8 */
 	char			*control_socket;	/* NULL: none */
 	struct conf_addrlist	 metrics_listen;
 	int			 freebind;

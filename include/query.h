@@ -17,6 +17,9 @@ struct query;
  */
 void	query_handle(struct worker *, struct client *, const uint8_t *,
 	    size_t);
+/* A worker's part of the query module: -1 when it cannot be set up. */
+int	query_init(struct worker *);
+void	query_fini(struct worker *);
 /* The only way a query ends: cancels its upstream work, frees it. */
 void	query_free(struct query *);
 /* At shutdown: every query still in flight, unanswered. */

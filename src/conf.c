@@ -132,7 +132,7 @@ conf_new(void)
 	conf->cache_max_neg_ttl = 3600;
 	conf->serve_stale = 0;
 	conf->fwd_selection = FWD_SELECT_FASTEST;
-	conf->dns64_parallel = 1;
+	conf->dns64_parallel = DNS64_PARALLEL_AUTO;
 	conf->freebind = 0;
 	conf->user = NULL;
 	if ((conf->control_socket = strdup(CONF_CONTROL_SOCKET)) == NULL)
@@ -853,7 +853,9 @@ conf_print(FILE *fp, const struct conf *conf)
 	    conf->fwd_selection == FWD_SELECT_ORDERED ? "ordered" :
 	    conf->fwd_selection == FWD_SELECT_ROUNDROBIN ? "round-robin" :
 	    "fastest");
-	fprintf(fp, "dns64-parallel %s\n", YESNO(conf->dns64_parallel));
+	fprintf(fp, "dns64-parallel %s\n",
+	    conf->dns64_parallel == DNS64_PARALLEL_AUTO ? "auto" :
+	    YESNO(conf->dns64_parallel == DNS64_PARALLEL_YES));
 	if (conf->control_socket == NULL)
 		fputs("control-socket none\n", fp);
 	else {

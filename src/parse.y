@@ -380,8 +380,15 @@ stmt		: varset
 				ps.conf->fwd_selection = $2;
 		}
 		| DNS64_PARALLEL yesno		{
-			set_flag(ONCE_DNS64_PARALLEL, "dns64-parallel",
-			    $<lineno>1, $2, &ps.conf->dns64_parallel);
+			if (once(ONCE_DNS64_PARALLEL, "dns64-parallel",
+			    $<lineno>1) == 0 && $2 >= 0)
+				ps.conf->dns64_parallel = $2 ?
+				    DNS64_PARALLEL_YES : DNS64_PARALLEL_NO;
+		}
+		| DNS64_PARALLEL AUTO		{
+			if (once(ONCE_DNS64_PARALLEL, "dns64-parallel",
+			    $<lineno>1) == 0)
+				ps.conf->dns64_parallel = DNS64_PARALLEL_AUTO;
 		}
 		| CONTROL_SOCKET STRING		{
 			if (once(ONCE_CONTROL_SOCKET, "control-socket",

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
 #include <ldns/ldns.h>
 
 #include "dns64proxy.h"
@@ -46,6 +47,15 @@
 #include "wire.h"
 
 #define FAST_BUFSIZE	4096		/* replies served by the lean path */
+/*
+ * dns64-parallel auto: the A query leaves when the AAAA answer has not
+ * come within this time.  A forwarder that answers from its cache (on the
+ * same host or LAN) is faster, so names with AAAA records cost one
+ * upstream query, not two; one that must recurse, or is far away, gets
+ * the A query a moment after the AAAA query, and a name without AAAA
+ * still costs about one round trip.
+ */
+#define HEDGE_US	1000
 #define NOTE_MAX	128
 
 enum leg_state {
@@ -98,6 +108,8 @@ struct query {
 	const ldns_rdf		*aaaa_target;
 	int			 aaaa_failed;
 	int			 a_for_target;	/* the A leg follows the chain */
+	TAILQ_ENTRY(query)	 hedge_entry;	/* worker's hedged */
+	uint64_t		 hedge_at;	/* us; 0: not waiting */
 	uint64_t		 start_us;
 	int			 keyed;		/* a plain query: view is set */
 	uint64_t		 view;
@@ -345,19 +357,17 @@ cache_reply(struct query *q, const uint8_t *wire, size_t len)
 static void
 send_reply(struct query *q, ldns_pkt *reply, enum outcome outcome)
 {
-	uint8_t		*wire = NULL;
-	size_t		 len, max;
+	ldns_buffer	*buf = q->w->render;
+	size_t		 max;
 	ldns_status	 st;
 	int		 trimmed = 0;
 
 	max = q->cl.tcp ? DNS_MSG_MAX : (q->req ? dnsmsg_udp_limit(q->req,
 	    q->conf->edns_buffer_size) : DNS_UDP_MIN);
-	if ((st = dnsmsg_render(reply, DNS_MSG_MAX, &wire, &len)) ==
-	    LDNS_STATUS_OK && len > max) {
-		free(wire);
-		wire = NULL;
+	if ((st = dnsmsg_render_buf(reply, DNS_MSG_MAX, buf)) ==
+	    LDNS_STATUS_OK && ldns_buffer_position(buf) > max) {
 		trimmed = 1;
-		st = dnsmsg_render(reply, max, &wire, &len);
+		st = dnsmsg_render_buf(reply, max, buf);
 	}
 	if (st != LDNS_STATUS_OK) {
 		log_warnx("%s: reply not rendered: %s", q->cl.name,
@@ -371,10 +381,11 @@ send_reply(struct query *q, ldns_pkt *reply, enum outcome outcome)
 	q->outcome = outcome;
 	q->rcode = policy_rcode(reply);
 	dump("reply to", q, reply);
-	listener_send(&q->cl, wire, len);
+	listener_send(&q->cl, ldns_buffer_begin(buf),
+	    ldns_buffer_position(buf));
 	if (!trimmed)
-		cache_reply(q, wire, len);
-	free(wire);
+		cache_reply(q, ldns_buffer_begin(buf),
+		    ldns_buffer_position(buf));
 	ldns_pkt_free(reply);
 }
 
@@ -750,20 +761,107 @@ a_reaches(const ldns_pkt *a, const ldns_rdf *qname, const ldns_rdf *target)
 }
 
 static void
+hedge_cancel(struct query *q)
+{
+	if (q->hedge_at == 0)
+		return;
+	TAILQ_REMOVE(&q->w->hedged, q, hedge_entry);
+	q->hedge_at = 0;
+}
+
+static int
+hedge_arm_timer(struct worker *w, uint64_t at, uint64_t now)
+{
+	struct timeval	 tv;
+	uint64_t	 us = at > now ? at - now : 0;
+
+	tv.tv_sec = us / 1000000;
+	tv.tv_usec = us % 1000000;
+	return (evtimer_add(w->ev_hedge, &tv));
+}
+
+/* The A queries whose wait for the AAAA answer is over leave now. */
+static void
+hedge_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct worker	*w = arg;
+	struct query	*q;
+	uint64_t	 now = mono_us();
+
+	(void)fd;
+	(void)events;
+	while ((q = TAILQ_FIRST(&w->hedged)) != NULL && q->hedge_at <= now) {
+		hedge_cancel(q);
+		if (q->main.state == LEG_PENDING && q->a.state == LEG_IDLE)
+			(void)leg_run(q, &q->a, q->pq.qname, LDNS_RR_TYPE_A);
+	}
+	if (q != NULL && hedge_arm_timer(w, q->hedge_at, now) == -1)
+		log_warnx("%s: evtimer_add failed", __func__);
+}
+
+/*
+ * RFC 6147 5.1.8: the A query leaves with the AAAA query, so that a name
+ * without AAAA costs one round trip; the decision still waits for the
+ * AAAA answer.  With "auto" it waits HEDGE_US for that answer first.  All
+ * waits have the same length, so the worker's list is in the order they
+ * end.
+ */
+static void
+start_parallel_a(struct query *q)
+{
+	struct worker	*w = q->w;
+	uint64_t	 now;
+
+	if (q->a.state != LEG_IDLE || q->hedge_at != 0)
+		return;
+	switch (q->conf->dns64_parallel) {
+	case DNS64_PARALLEL_NO:
+		return;
+	case DNS64_PARALLEL_YES:
+		(void)leg_run(q, &q->a, q->pq.qname, LDNS_RR_TYPE_A);
+		return;
+	case DNS64_PARALLEL_AUTO:
+		break;
+	}
+	now = mono_us();
+	q->hedge_at = now + HEDGE_US;
+	if (TAILQ_EMPTY(&w->hedged) &&
+	    hedge_arm_timer(w, q->hedge_at, now) == -1) {
+		/* No timer: better now than never. */
+		q->hedge_at = 0;
+		(void)leg_run(q, &q->a, q->pq.qname, LDNS_RR_TYPE_A);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&w->hedged, q, hedge_entry);
+}
+
+int
+query_init(struct worker *w)
+{
+	TAILQ_INIT(&w->hedged);
+	if ((w->ev_hedge = evtimer_new(w->base, hedge_cb, w)) == NULL)
+		return (-1);
+	return (0);
+}
+
+void
+query_fini(struct worker *w)
+{
+	if (w->ev_hedge != NULL)
+		event_free(w->ev_hedge);
+	w->ev_hedge = NULL;
+}
+
+static void
 dns64_step(struct query *q)
 {
 	const ldns_rdf	*aname;
 
 	if (!leg_run(q, &q->main, q->pq.qname, LDNS_RR_TYPE_AAAA)) {
-		/*
-		 * RFC 6147 5.1.8: the A query leaves with the AAAA query,
-		 * so that a name without AAAA costs one round trip; the
-		 * decision still waits for the AAAA answer.
-		 */
-		if (q->conf->dns64_parallel && q->a.state == LEG_IDLE)
-			(void)leg_run(q, &q->a, q->pq.qname, LDNS_RR_TYPE_A);
+		start_parallel_a(q);
 		return;
 	}
+	hedge_cancel(q);
 	if (!q->decided) {
 		q->av = policy_aaaa(q->conf, &q->pq, q->main.pkt,
 		    &q->aaaa_target, &q->aaaa_failed);
@@ -966,6 +1064,7 @@ query_free(struct query *q)
 	if (log_getverbose() >= 1)
 		log_line(q->cl.name, q->pq.qname, q->pq.qtype, q->outcome,
 		    q->rcode, q->upname, q->note);
+	hedge_cancel(q);
 	leg_cancel(&q->main);
 	leg_cancel(&q->a);
 	listener_detach(&q->cl);

@@ -52,6 +52,7 @@
 #include "log.h"
 #include "mono.h"
 #include "policy.h"
+#include "rnd.h"
 #include "sa.h"
 #include "stats.h"
 #include "upstream.h"
@@ -272,7 +273,7 @@ bind_random_port(int fd, int af)
 
 	for (i = 0; i <= BIND_TRIES; i++) {
 		/* The last round lets the kernel pick. */
-		port = i < BIND_TRIES ? 1024 + arc4random_uniform(65536 - 1024) :
+		port = i < BIND_TRIES ? 1024 + rnd_uniform(65536 - 1024) :
 		    0;
 		memset(&ss, 0, sizeof(ss));
 		if (af == AF_INET) {
@@ -683,7 +684,7 @@ unique_id(struct usock *us)
 
 	/* RFC 5452 9.2: from a CSPRNG, unique on the socket. */
 	for (i = 0; i < 16; i++) {
-		id = arc4random_uniform(65536);
+		id = rnd_uniform(65536);
 		if (sock_slot(us, id) == -1)
 			break;
 	}
@@ -724,7 +725,7 @@ send_tcp(struct try *t, uint8_t *wire, size_t len)
 	if ((t->bev = bufferevent_socket_new(t->f->up->w->base, -1,
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
 		return (-1);
-	t->id = arc4random_uniform(65536);
+	t->id = rnd_uniform(65536);
 	ldns_write_uint16(wire, t->id);
 	bufferevent_setcb(t->bev, tcp_read_cb, NULL, tcp_event_cb, t);
 	bufferevent_setwatermark(t->bev, EV_READ, 2, 0);
@@ -818,6 +819,16 @@ try_next(struct fetch *f)
 		f->ntries++;
 		if (all_down)
 			f->maxtries = f->ntries;
+		/*
+		 * With one forwarder the next try goes to the same server: a
+		 * retransmission for a lost packet, not a failover.  A
+		 * forwarder that takes longer than its RTO to recurse would
+		 * only get the question twice, so the first try waits half
+		 * of upstream-timeout at least.
+		 */
+		if (f->conf->nfwd == 1 && f->ntries == 1 &&
+		    timeout < f->conf->upstream_timeout / 2)
+			timeout = f->conf->upstream_timeout / 2;
 		if ((t = send_try(f, f->conf->fwdv[pos], 0)) == NULL) {
 			fwd_abandon(fwd, f->conf->fwdi[pos], f->group);
 			f->status = UPSTREAM_LOCALERR;
@@ -1039,8 +1050,14 @@ sock_read_cb(evutil_socket_t fd, short events, void *arg)
 		/* The socket stays while its try is checked. */
 		us->nout++;
 		check_reply(t, up->buf, n);
-		if (--us->nout == 0 && us->retired) {
-			sock_close(us);
+		if (--us->nout == 0) {
+			if (us->retired)
+				sock_close(us);
+			/*
+			 * Nothing more is expected: no recv() to hear
+			 * EAGAIN.  Anything else that came is read at the
+			 * next wakeup (the event is level-triggered).
+			 */
 			return;
 		}
 	}
