@@ -50,6 +50,10 @@
 
 : "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 TEST_TIMEOUT=${TEST_TIMEOUT:-7200}
+# The tests' lib.sh pins one worker and turns the cache off for every
+# proxy; a benchmark measures the defaults (and what its own variables
+# set), so only the control socket is left out.
+PROXY_MODE_CONF=${BENCH_MODE_CONF-control-socket none}
 # shellcheck source=tests/integration/lib.sh
 . "$top_srcdir/tests/integration/lib.sh"
 
