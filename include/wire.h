@@ -43,13 +43,15 @@ struct wire_query {
  */
 int		 wire_query_parse(const uint8_t *, size_t, struct wire_query *);
 /*
- * A cache entry of the rendered reply msg: none when it is truncated, holds
- * no RR with a TTL, has an OPT RR that is not last, or carries EDNS options
+ * A cache entry of the rendered reply msg, with the outcome it had and
+ * flags (WIRE_ENTRY_SYNTH: EDNS clients get EDE 29, whether or not msg,
+ * built for another client, has it): none when it is truncated, holds no
+ * RR with a TTL, has an OPT RR that is not last, or carries EDNS options
  * other than our EDE 29 (-1).  TTLs above cap are lowered to it; *minttl
  * is the smallest.  Returns the entry's length in buf, or -1.
  */
 ssize_t		 wire_entry_make(const uint8_t *, size_t, uint32_t, uint8_t,
-		    uint8_t *, size_t, uint32_t *);
+		    uint8_t, uint8_t *, size_t, uint32_t *);
 /*
  * The reply to q (whose message is qmsg) from an entry age seconds old,
  * with an OPT RR of ours (UDP size ours, DO echoed, EDE 29 if the entry

@@ -112,6 +112,7 @@ struct query {
 	uint64_t		 hedge_at;	/* us; 0: not waiting */
 	uint64_t		 start_us;
 	int			 keyed;		/* a plain query: view is set */
+	int			 synthesized;	/* EDE 29 for EDNS clients */
 	uint64_t		 view;
 	int			 cacheable;
 	enum outcome		 outcome;
@@ -335,8 +336,8 @@ cache_reply(struct query *q, const uint8_t *wire, size_t len)
 		return;
 	cap = q->rcode == LDNS_RCODE_NXDOMAIN || LDNS_ANCOUNT(wire) == 0 ?
 	    q->conf->cache_max_neg_ttl : q->conf->cache_max_ttl;
-	if ((n = wire_entry_make(wire, len, cap, q->outcome, buf, sizeof(buf),
-	    &ttl)) == -1 || ttl == 0)
+	if ((n = wire_entry_make(wire, len, cap, q->outcome, q->synthesized ?
+	    WIRE_ENTRY_SYNTH : 0, buf, sizeof(buf), &ttl)) == -1 || ttl == 0)
 		return;
 	memset(&wq, 0, sizeof(wq));
 	wq.rd = ldns_pkt_rd(q->req);
@@ -424,6 +425,7 @@ relay(struct query *q, ldns_pkt *pkt, enum outcome outcome, int synthesized,
 	/* Upstream EDE texts are per answer: not for the reply cache. */
 	if (stale || ede_text != NULL || dnsmsg_has_ede(pkt, 0, 0xffff))
 		q->cacheable = 0;
+	q->synthesized = synthesized;
 	if ((reply = dnsmsg_reply(pkt, q->req,
 	    q->conf->edns_buffer_size)) == NULL ||
 	    (edns && synthesized && dnsmsg_add_ede(reply,

@@ -138,14 +138,15 @@ wire_query_parse(const uint8_t *w, size_t len, struct wire_query *q)
 
 ssize_t
 wire_entry_make(const uint8_t *msg, size_t len, uint32_t cap,
-    uint8_t outcome, uint8_t *buf, size_t bufsize, uint32_t *minttl)
+    uint8_t outcome, uint8_t flags, uint8_t *buf, size_t bufsize,
+    uint32_t *minttl)
 {
 	size_t		 pos = LDNS_HEADER_SIZE, rrstart, rdlen, mlen;
 	unsigned int	 i, total, nttl = 0;
 	int		 opt = 0;
 	uint16_t	 type, arcount;
 	uint32_t	 ttl;
-	uint8_t		 flags = 0, *offs, *body;
+	uint8_t		*offs, *body;
 
 	if (len < LDNS_HEADER_SIZE || LDNS_TC_WIRE(msg) ||
 	    LDNS_QDCOUNT(msg) != 1)
@@ -170,12 +171,10 @@ wire_entry_make(const uint8_t *msg, size_t len, uint32_t cap,
 			if (i != total - 1 || rrstart + OPT_FIXED + rdlen !=
 			    len)
 				return (-1);
-			if (rdlen == EDE_LEN &&
+			if (rdlen != 0 && !(rdlen == EDE_LEN &&
 			    get16(msg + pos + 10) == LDNS_EDNS_EDE &&
 			    get16(msg + pos + 12) == 2 &&
-			    get16(msg + pos + 14) == WIRE_EDE_SYNTHESIZED)
-				flags |= WIRE_ENTRY_SYNTH;
-			else if (rdlen != 0)
+			    get16(msg + pos + 14) == WIRE_EDE_SYNTHESIZED))
 				return (-1);
 			opt = 1;
 			pos = rrstart;

@@ -178,7 +178,8 @@ START_TEST(test_replay)
 	int			 rcode;
 
 	r = reply_wire("host.example.", 1, 0, 0, &rlen);
-	elen = wire_entry_make(r, rlen, 86400, 1, entry, sizeof(entry),
+	elen = wire_entry_make(r, rlen, 86400, 1, WIRE_ENTRY_SYNTH, entry,
+	    sizeof(entry),
 	    &minttl);
 	ck_assert_int_gt(elen, 0);
 	ck_assert_uint_eq(minttl, 300);
@@ -227,6 +228,42 @@ START_TEST(test_replay)
 }
 END_TEST
 
+/* A reply built for a client without EDNS still gives EDE 29 to one with. */
+START_TEST(test_replay_synth_flag)
+{
+	struct wire_query	 q;
+	ldns_pkt		*pkt;
+	ldns_rr			*rr;
+	uint8_t			*r, *w, entry[4096], out[4096], outcome;
+	size_t			 rlen, qlen;
+	ssize_t			 elen, olen;
+	uint32_t		 minttl;
+	int			 rcode;
+
+	ck_assert_int_eq(ldns_pkt_query_new_frm_str(&pkt, "h.example.",
+	    LDNS_RR_TYPE_AAAA, LDNS_RR_CLASS_IN, LDNS_RD), LDNS_STATUS_OK);
+	ldns_pkt_set_qr(pkt, 1);
+	ck_assert_int_eq(ldns_rr_new_frm_str(&rr, "h.example. 60 IN AAAA "
+	    "64:ff9b::c000:221", 0, NULL, NULL), LDNS_STATUS_OK);
+	ck_assert(ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER, rr));
+	ck_assert_int_eq(ldns_pkt2wire(&r, pkt, &rlen), LDNS_STATUS_OK);
+	ldns_pkt_free(pkt);
+	elen = wire_entry_make(r, rlen, 86400, 1, WIRE_ENTRY_SYNTH, entry,
+	    sizeof(entry), &minttl);
+	ck_assert_int_gt(elen, 0);
+	free(r);
+	w = query_wire("h.example.", LDNS_RR_TYPE_AAAA, 1, 0, 3, &qlen);
+	ck_assert_int_eq(wire_query_parse(w, qlen, &q), 0);
+	olen = wire_entry_reply(entry, elen, &q, 0, 1232, 1232, out,
+	    sizeof(out), &outcome, &rcode);
+	ck_assert_int_gt(olen, 0);
+	ck_assert_int_eq(ldns_wire2pkt(&pkt, out, olen), LDNS_STATUS_OK);
+	ck_assert(dnsmsg_has_ede(pkt, 29, 29));
+	ldns_pkt_free(pkt);
+	free(w);
+}
+END_TEST
+
 START_TEST(test_entry_refused)
 {
 	uint8_t		*r, entry[4096];
@@ -235,21 +272,21 @@ START_TEST(test_entry_refused)
 
 	/* Another EDNS option is per answer: not replayed. */
 	r = reply_wire("host.example.", 0, 1, 0, &rlen);
-	ck_assert_int_eq(wire_entry_make(r, rlen, 86400, 0, entry,
+	ck_assert_int_eq(wire_entry_make(r, rlen, 86400, 0, 0, entry,
 	    sizeof(entry), &minttl), -1);
 	free(r);
 	/* A truncated reply is never cached. */
 	r = reply_wire("host.example.", 0, 0, 1, &rlen);
-	ck_assert_int_eq(wire_entry_make(r, rlen, 86400, 0, entry,
+	ck_assert_int_eq(wire_entry_make(r, rlen, 86400, 0, 0, entry,
 	    sizeof(entry), &minttl), -1);
 	free(r);
 	/* The cap lowers the TTLs. */
 	r = reply_wire("host.example.", 0, 0, 0, &rlen);
-	ck_assert_int_gt(wire_entry_make(r, rlen, 60, 0, entry,
+	ck_assert_int_gt(wire_entry_make(r, rlen, 60, 0, 0, entry,
 	    sizeof(entry), &minttl), 0);
 	ck_assert_uint_eq(minttl, 60);
 	/* No room. */
-	ck_assert_int_eq(wire_entry_make(r, rlen, 60, 0, entry, 20,
+	ck_assert_int_eq(wire_entry_make(r, rlen, 60, 0, 0, entry, 20,
 	    &minttl), -1);
 	free(r);
 }
@@ -269,6 +306,7 @@ wire_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("entries");
 	tcase_add_test(tc, test_replay);
+	tcase_add_test(tc, test_replay_synth_flag);
 	tcase_add_test(tc, test_entry_refused);
 	suite_add_tcase(s, tc);
 	return (s);
