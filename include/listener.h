@@ -28,10 +28,10 @@ struct tcp_limit;
 /* Where a query came from and how to answer it; copied into the query. */
 struct client {
 	int			 tcp;
-	struct sockaddr_storage	 peer;
+	union sa_in		 peer;
 	socklen_t		 peerlen;
 	struct listen_sock	*ls;		/* UDP: the socket it came in on */
-	struct sockaddr_storage	 local;		/* UDP: the address it was sent to */
+	union sa_in		 local;		/* UDP: the address it was sent to */
 	int			 ifindex;
 	struct tcp_conn		*conn;		/* TCP */
 	TAILQ_ENTRY(client)	 entry;		/* TCP: pending on conn */

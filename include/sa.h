@@ -11,6 +11,13 @@
 
 #define SA_STRLEN	(INET6_ADDRSTRLEN + 8)
 
+/* An IPv4 or IPv6 socket address, in 28 bytes, not sockaddr_storage's 128. */
+union sa_in {
+	struct sockaddr		 sa;
+	struct sockaddr_in	 sin;
+	struct sockaddr_in6	 sin6;
+};
+
 /* "addr@port" for logs. */
 const char	*sa_str(const struct sockaddr *, char *, size_t);
 uint16_t	 sa_port(const struct sockaddr *);

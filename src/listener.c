@@ -516,7 +516,7 @@ set_pktinfo(struct msghdr *msg, void *buf, const struct client *cl)
 	if (!cl->ls->wildcard)
 		return;
 	msg->msg_control = buf;
-	if (cl->local.ss_family == AF_INET) {
+	if (cl->local.sa.sa_family == AF_INET) {
 		msg->msg_controllen = CMSG_SPACE(sizeof(*pi));
 		memset(buf, 0, msg->msg_controllen);
 		cm = CMSG_FIRSTHDR(msg);
@@ -526,7 +526,7 @@ set_pktinfo(struct msghdr *msg, void *buf, const struct client *cl)
 		pi = (struct in_pktinfo *)CMSG_DATA(cm);
 		pi->ipi_spec_dst =
 		    ((const struct sockaddr_in *)&cl->local)->sin_addr;
-	} else if (cl->local.ss_family == AF_INET6) {
+	} else if (cl->local.sa.sa_family == AF_INET6) {
 		msg->msg_controllen = CMSG_SPACE(sizeof(*pi6));
 		memset(buf, 0, msg->msg_controllen);
 		cm = CMSG_FIRSTHDR(msg);
@@ -636,8 +636,12 @@ udp_read_cb(evutil_socket_t fd, short events, void *arg)
 		}
 		for (i = 0; i < n; i++) {
 			mh = &l->in[i].msg_hdr;
-			/* Longer than any query we answer: not worth one. */
-			if (mh->msg_flags & MSG_TRUNC) {
+			/*
+			 * Longer than any query we answer: not worth one;
+			 * and only IPv4 and IPv6 peers are ours.
+			 */
+			if ((mh->msg_flags & MSG_TRUNC) ||
+			    mh->msg_namelen > sizeof(cl.peer)) {
 				STATS_INC(l->w->stats.outcome[OUTCOME_DROPPED]);
 				continue;
 			}
@@ -946,7 +950,8 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 		memset(&cl, 0, sizeof(cl));
 		cl.tcp = 1;
 		cl.conn = conn;
-		memcpy(&cl.peer, &conn->peer, conn->peerlen);
+		memcpy(&cl.peer, &conn->peer, conn->peerlen < sizeof(cl.peer) ?
+		    conn->peerlen : sizeof(cl.peer));
 		cl.peerlen = conn->peerlen;
 		/* RFC 7766 6.2.3: only a full message resets the timer. */
 		if (arm_idle(conn) == -1) {

@@ -21,6 +21,7 @@
  */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +57,6 @@
  * still costs about one round trip.
  */
 #define HEDGE_US	1000
-#define NOTE_MAX	128
 
 enum leg_state {
 	LEG_IDLE,
@@ -118,7 +118,15 @@ struct query {
 	enum outcome		 outcome;
 	int			 rcode;
 	char			 upname[SA_STRLEN + 4];
-	char			 note[NOTE_MAX];
+	char			*note;		/* why, for -v (and an EDE) */
+	/*
+	 * While a query waits for the forwarders its parsed request is
+	 * dropped, and parsed again from wire when it goes on: 50,000
+	 * queries in flight must fit in a few tens of MiB.
+	 */
+	uint8_t			*wire;
+	size_t			 wirelen;
+	ldns_rdf		*qname;		/* the client's, with its case */
 };
 
 static void	 step(struct query *);
@@ -194,8 +202,8 @@ log_line(const char *client, const ldns_rdf *qname, uint16_t qtype,
 	log_debug("%s %s %s %s%s%s%s%s%s%s%s", client, name ? name : "-",
 	    type ? type : "-", stats_outcome_name(o),
 	    o == OUTCOME_DROPPED ? "" : " ", o == OUTCOME_DROPPED ? "" : rc,
-	    upname[0] ? " upstream " : "", upname, note[0] ? " (" : "", note,
-	    note[0] ? ")" : "");
+	    upname[0] ? " upstream " : "", upname, note ? " (" : "",
+	    note ? note : "", note ? ")" : "");
 	free(name);
 	free(type);
 }
@@ -322,7 +330,8 @@ fast(struct worker *w, struct client *cl, const uint8_t *wire, size_t len,
 
 /* Store the reply the full path sent, for the lean path. */
 static void
-cache_reply(struct query *q, const uint8_t *wire, size_t len)
+cache_reply(struct query *q, const uint8_t *wire, size_t len,
+    uint32_t negttl)
 {
 	struct cache_key	 key;
 	struct wire_query	 wq;
@@ -336,6 +345,9 @@ cache_reply(struct query *q, const uint8_t *wire, size_t len)
 		return;
 	cap = q->rcode == LDNS_RCODE_NXDOMAIN || LDNS_ANCOUNT(wire) == 0 ?
 	    q->conf->cache_max_neg_ttl : q->conf->cache_max_ttl;
+	/* RFC 2308 5: a negative answer lives min(SOA TTL, MINIMUM). */
+	if (negttl < cap)
+		cap = negttl;
 	if ((n = wire_entry_make(wire, len, cap, q->outcome, q->synthesized ?
 	    WIRE_ENTRY_SYNTH : 0, buf, sizeof(buf), &ttl)) == -1 || ttl == 0)
 		return;
@@ -361,6 +373,7 @@ send_reply(struct query *q, ldns_pkt *reply, enum outcome outcome)
 	ldns_buffer	*buf = q->w->render;
 	size_t		 max;
 	ldns_status	 st;
+	uint32_t	 negttl = UINT32_MAX;
 	int		 trimmed = 0;
 
 	max = q->cl.tcp ? DNS_MSG_MAX : (q->req ? dnsmsg_udp_limit(q->req,
@@ -381,12 +394,14 @@ send_reply(struct query *q, ldns_pkt *reply, enum outcome outcome)
 		STATS_INC(q->w->stats.truncated);
 	q->outcome = outcome;
 	q->rcode = policy_rcode(reply);
+	if (q->rcode == LDNS_RCODE_NXDOMAIN || ldns_pkt_ancount(reply) == 0)
+		(void)dns64_negative_ttl(reply, &negttl);
 	dump("reply to", q, reply);
 	listener_send(&q->cl, ldns_buffer_begin(buf),
 	    ldns_buffer_position(buf));
 	if (!trimmed)
 		cache_reply(q, ldns_buffer_begin(buf),
-		    ldns_buffer_position(buf));
+		    ldns_buffer_position(buf), negttl);
 	ldns_pkt_free(reply);
 }
 
@@ -641,15 +656,26 @@ aaaa_error(struct query *q)
 	    q->main.stale);
 }
 
+/* Why, for the -v line; nothing is lost but the note when memory is. */
+static void
+set_note(struct query *q, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) == -1)
+		s = NULL;
+	va_end(ap);
+	free(q->note);
+	q->note = s;
+}
+
 static void
 explain(struct query *q, const struct synth_result *res)
 {
-	char	 v4[INET_ADDRSTRLEN];
-
-	snprintf(v4, sizeof(v4), "%u.%u.%u.%u", res->v4[0], res->v4[1],
-	    res->v4[2], res->v4[3]);
-	snprintf(q->note, sizeof(q->note), "%s not mapped: %s", v4,
-	    synth_why_text(res->why));
+	set_note(q, "%u.%u.%u.%u not mapped: %s", res->v4[0], res->v4[1],
+	    res->v4[2], res->v4[3], synth_why_text(res->why));
 	STATS_INC(q->w->stats.a_unmapped);
 }
 
@@ -912,31 +938,58 @@ dns64_step(struct query *q)
 	a_done(q);
 }
 
+/* Parse the request again after a wait; -1 after answering SERVFAIL. */
+static int
+unpark(struct query *q)
+{
+	int	 rcode;
+
+	if (q->req != NULL)
+		return (0);
+	if (dnsmsg_parse_query(q->wire, q->wirelen, &q->req, &rcode) !=
+	    DNSMSG_OK) {
+		/* It parsed before: only memory can be short now. */
+		ldns_pkt_free(q->req);
+		q->req = NULL;
+		log_warnx("%s: out of memory", q->cl.name);
+		send_error(q, LDNS_RCODE_SERVFAIL, OUTCOME_ERROR, 0, NULL);
+		return (-1);
+	}
+	return (0);
+}
+
 /* Do what can be done now; the query ends here once it is answered. */
 static void
 step(struct query *q)
 {
+	if (unpark(q) == -1) {
+		query_free(q);
+		return;
+	}
 	switch (q->plan) {
 	case PLAN_LOCAL:
 		local_done(q);
 		break;
 	case PLAN_FORWARD:
-		if (!leg_run(q, &q->main, q->pq.qname, q->pq.qtype))
-			return;
-		forward_done(q);
+		if (leg_run(q, &q->main, q->pq.qname, q->pq.qtype))
+			forward_done(q);
 		break;
 	case PLAN_REVERSE_MAP:
-		if (!leg_run(q, &q->main, q->target, q->pq.qtype))
-			return;
-		reverse_done(q);
+		if (leg_run(q, &q->main, q->target, q->pq.qtype))
+			reverse_done(q);
 		break;
 	case PLAN_DNS64:
 		dns64_step(q);
 		break;
 	}
 	/* Still waiting for a leg unless an outcome is known. */
-	if (q->outcome != OUTCOME_MAX)
+	if (q->outcome != OUTCOME_MAX) {
 		query_free(q);
+		return;
+	}
+	/* Parked until a leg comes back (see struct query). */
+	ldns_pkt_free(q->req);
+	q->req = NULL;
 }
 
 /* The client's TCP connection closed: nothing more is sent for it. */
@@ -989,12 +1042,10 @@ query_start(struct worker *w, const struct client *cl, const uint8_t *wire,
 		if (rule == NULL || rule->action != ACL_ALLOW) {
 			/* Say which rule: the first question of a lab. */
 			if (rule != NULL)
-				snprintf(q->note, sizeof(q->note),
-				    "by deny %s", acl_net_str(&rule->net, net,
-				    sizeof(net)));
+				set_note(q, "by deny %s", acl_net_str(
+				    &rule->net, net, sizeof(net)));
 			else
-				snprintf(q->note, sizeof(q->note),
-				    "by no allow");
+				set_note(q, "by no allow");
 			if (q->req == NULL)
 				verdict = DNSMSG_DROP;
 			else {
@@ -1017,6 +1068,17 @@ query_start(struct worker *w, const struct client *cl, const uint8_t *wire,
 		query_free(q);
 		return;
 	}
+	/* Kept for parking the request (see struct query). */
+	if ((q->wire = malloc(len)) == NULL ||
+	    (q->qname = ldns_rdf_clone(q->pq.qname)) == NULL) {
+		log_warnx("%s: out of memory", q->cl.name);
+		send_error(q, LDNS_RCODE_SERVFAIL, OUTCOME_ERROR, 0, NULL);
+		query_free(q);
+		return;
+	}
+	memcpy(q->wire, wire, len);
+	q->wirelen = len;
+	q->pq.qname = q->qname;
 	q->pq.peer = (struct sockaddr *)&q->cl.peer;
 	q->pq.rd = ldns_pkt_rd(q->req);
 	q->pq.cd = ldns_pkt_cd(q->req);
@@ -1074,6 +1136,9 @@ query_free(struct query *q)
 	STATS_DEC(w->stats.inflight);
 	ldns_pkt_free(q->req);
 	ldns_rdf_deep_free(q->target);
+	ldns_rdf_deep_free(q->qname);
+	free(q->wire);
+	free(q->note);
 	conf_unref(q->conf);
 	free(q);
 }

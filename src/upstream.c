@@ -553,7 +553,7 @@ age_ttls(ldns_pkt *pkt, uint32_t age, uint32_t cap, int stale)
 			if (t > cap)
 				t = cap;
 			if (stale)
-				t = t < STALE_TTL ? t : STALE_TTL;
+				t = STALE_TTL;
 			else
 				t = t > age ? t - age : 0;
 			ldns_rr_set_ttl(rr, t);
@@ -800,10 +800,19 @@ try_next(struct fetch *f)
 {
 	struct fwd_table	*fwd = f->up->w->srv->fwd;
 	struct try		*t;
+	uint64_t		 now;
 	unsigned int		 timeout;
 	int			 pos, all_down;
 
 	while (f->ntries < f->maxtries) {
+		/*
+		 * A question gets upstream-timeout from its first try, in
+		 * all: no try starts later or waits longer than that.
+		 */
+		now = mono_ms();
+		if (f->first_sent != 0 &&
+		    now >= f->first_sent + f->conf->upstream_timeout)
+			break;
 		pos = fwd_select(fwd, f->conf->fwdi, f->conf->nfwd, f->tried,
 		    f->conf->fwd_selection, f->group, mono_ms(),
 		    f->conf->upstream_timeout, &timeout, &all_down);
@@ -829,6 +838,10 @@ try_next(struct fetch *f)
 		if (f->conf->nfwd == 1 && f->ntries == 1 &&
 		    timeout < f->conf->upstream_timeout / 2)
 			timeout = f->conf->upstream_timeout / 2;
+		if (f->first_sent != 0 && now + timeout > f->first_sent +
+		    f->conf->upstream_timeout)
+			timeout = f->first_sent + f->conf->upstream_timeout -
+			    now;
 		if ((t = send_try(f, f->conf->fwdv[pos], 0)) == NULL) {
 			fwd_abandon(fwd, f->conf->fwdi[pos], f->group);
 			f->status = UPSTREAM_LOCALERR;
@@ -918,6 +931,8 @@ answered(struct try *t, ldns_pkt *pkt, const uint8_t *wire, size_t len)
 	evtimer_del(f->timer);
 	f->current = NULL;
 	cache_store(f, pkt, wire, len);
+	/* cache-max-ttl bounds every TTL we hand out, the first too. */
+	age_ttls(pkt, 0, f->conf->cache_max_ttl, 0);
 	deliver(f, pkt);
 }
 
