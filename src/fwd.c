@@ -289,9 +289,13 @@ fwd_select(struct fwd_table *t, const int *cand, int n, uint64_t tried,
 	}
 	if (soonest != -1 &&
 	    now >= t->fwd[cand[soonest]].g[group].next_probe) {
-		/* The soonest is due: this try is the probe. */
+		/*
+		 * The soonest is due: this try is the probe, and with
+		 * nothing up besides, the question's last try.
+		 */
 		pick = soonest;
 		t->fwd[cand[pick]].g[group].probing = 1;
+		*all_down = nup == 0;
 	} else if (nup > 0)
 		pick = choose_up(t, cand, n, up, nup, sel);
 	else if (soonest != -1 || soonest_busy != -1) {

@@ -800,19 +800,10 @@ try_next(struct fetch *f)
 {
 	struct fwd_table	*fwd = f->up->w->srv->fwd;
 	struct try		*t;
-	uint64_t		 now;
 	unsigned int		 timeout;
 	int			 pos, all_down;
 
 	while (f->ntries < f->maxtries) {
-		/*
-		 * A question gets upstream-timeout from its first try, in
-		 * all: no try starts later or waits longer than that.
-		 */
-		now = mono_ms();
-		if (f->first_sent != 0 &&
-		    now >= f->first_sent + f->conf->upstream_timeout)
-			break;
 		pos = fwd_select(fwd, f->conf->fwdi, f->conf->nfwd, f->tried,
 		    f->conf->fwd_selection, f->group, mono_ms(),
 		    f->conf->upstream_timeout, &timeout, &all_down);
@@ -838,10 +829,7 @@ try_next(struct fetch *f)
 		if (f->conf->nfwd == 1 && f->ntries == 1 &&
 		    timeout < f->conf->upstream_timeout / 2)
 			timeout = f->conf->upstream_timeout / 2;
-		if (f->first_sent != 0 && now + timeout > f->first_sent +
-		    f->conf->upstream_timeout)
-			timeout = f->first_sent + f->conf->upstream_timeout -
-			    now;
+
 		if ((t = send_try(f, f->conf->fwdv[pos], 0)) == NULL) {
 			fwd_abandon(fwd, f->conf->fwdi[pos], f->group);
 			f->status = UPSTREAM_LOCALERR;
