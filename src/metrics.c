@@ -108,6 +108,23 @@ print_seconds(struct evbuffer *b, uint64_t us)
 	    1000000), (unsigned long long)(us % 1000000));
 }
 
+/* A bucket bound: seconds, without trailing zeros ("0.00025", "8.192"). */
+static void
+print_bound(struct evbuffer *b, uint64_t us)
+{
+	char	 buf[32];
+	size_t	 n;
+
+	n = (size_t)snprintf(buf, sizeof(buf), "%llu.%06llu",
+	    (unsigned long long)(us / 1000000),
+	    (unsigned long long)(us % 1000000));
+	while (n > 0 && buf[n - 1] == '0')
+		buf[--n] = '\0';
+	if (n > 0 && buf[n - 1] == '.')
+		buf[--n] = '\0';
+	evbuffer_add(b, buf, n);
+}
+
 static void
 histogram(struct evbuffer *b, const char *name, const char *help,
     const struct stats_histogram *h)
@@ -120,7 +137,7 @@ histogram(struct evbuffer *b, const char *name, const char *help,
 		cum += STATS_GET(h->bucket[i]);
 		evbuffer_add_printf(b, P "%s_bucket{le=\"", name);
 		if (i < STATS_NBUCKETS)
-			print_seconds(b, report_bucket_us(i));
+			print_bound(b, report_bucket_us(i));
 		else
 			evbuffer_add_printf(b, "+Inf");
 		evbuffer_add_printf(b, "\"} %llu\n", (unsigned long long)cum);
