@@ -681,7 +681,8 @@ cmd_reload(struct control *ctl, struct evbuffer *out, char **argv, int argc)
 	(void)argc;
 	log_info("control: reload");
 	if (ctl->reload(ctl->arg, err, sizeof(err)) == -1)
-		evbuffer_add_printf(out, "error: %s\n", err);
+		evbuffer_add_printf(out, "error: %s; the running "
+		    "configuration is kept\n", err);
 	else
 		evbuffer_add_printf(out, "ok: configuration generation %u is "
 		    "running\n", server_generation(ctl->rs->srv));

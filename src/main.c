@@ -180,9 +180,8 @@ reload(struct main_ctx *mc, char *err, size_t len)
 	(void)notify_reloading();
 	log_info("reloading %s", mc->file);
 	if ((conf = load_config(mc)) == NULL)
-		snprintf(err, len, "%s: configuration not loaded (the log has "
-		    "the file:line messages); the running one is kept",
-		    mc->file);
+		snprintf(err, len, "%s: not loaded, see the file:line "
+		    "messages in the log", mc->file);
 	else if (control_prepare(mc->ctl, conf->control_socket,
 	    server_conf(mc->srv)->user, err, len) == -1)
 		;
@@ -196,7 +195,7 @@ reload(struct main_ctx *mc, char *err, size_t len)
 		metrics_commit(mc->metrics);
 		rv = 0;
 	}
-	if (rv == -1 && conf != NULL)
+	if (rv == -1)
 		log_warnx("reload failed: %s; the running configuration is "
 		    "kept", err);
 	conf_unref(conf);

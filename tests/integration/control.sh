@@ -274,7 +274,7 @@ printf 'forwarder 127.0.0.1 port %s\nprefix %s/96\nbogus-keyword 1\n' \
 ctl reload
 check_eq "reload of a bad file: exit 1" 1 "$RC"
 check_match "reload of a bad file: error, the log has file:line" \
-    '^error: .*configuration not loaded.*file:line.*running one is kept' \
+    '^error: .*not loaded, see the file:line messages in the log; the running configuration is kept$' \
     "$ERR"
 check_match "reload of a bad file: file:line in the log" \
     "^$(re_escape "$CONF"):3: " "$(cat "$PROXY_LOG")"
