@@ -98,6 +98,7 @@ static void	cmd_verbosity(struct control *, struct evbuffer *, char **,
 		    int);
 static void	cmd_dump_config(struct control *, struct evbuffer *, char **,
 		    int);
+static void	conn_event_cb(struct bufferevent *, short, void *);
 
 static const struct command commands[] = {
 	{ "status",	 0, 0, "status",	cmd_status },
@@ -302,15 +303,6 @@ conn_written_cb(struct bufferevent *bev, void *arg)
 	conn_free(arg);
 }
 
-static void
-conn_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	(void)bev;
-	(void)what;
-	/* EOF before a request, an error or a timeout: nothing to say. */
-	conn_free(arg);
-}
-
 /* Split line into words; -1 when there are too many. */
 static int
 split(char *line, char **argv, int max)
@@ -318,7 +310,7 @@ split(char *line, char **argv, int max)
 	char	*p;
 	int	 argc = 0;
 
-	while ((p = strsep(&line, " \t")) != NULL) {
+	while ((p = strsep(&line, " \t\r\n")) != NULL) {
 		if (*p == '\0')
 			continue;
 		if (argc == max)
@@ -374,6 +366,36 @@ run(struct control *ctl, struct evbuffer *out, char *line)
 }
 
 static void
+conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct cconn	*c = arg;
+	struct evbuffer	*in = bufferevent_get_input(bev), *out;
+	size_t		 n;
+	char		*line;
+
+	/*
+	 * A request without its newline, then EOF (the client shut down its
+	 * side): the request is what came.  Otherwise (EOF before a request,
+	 * an error, a timeout) there is nothing to say.
+	 */
+	n = evbuffer_get_length(in);
+	if ((what & BEV_EVENT_EOF) && (what & BEV_EVENT_READING) && n > 0 &&
+	    n <= CONTROL_LINE_MAX && (out = evbuffer_new()) != NULL) {
+		if ((line = malloc(n + 1)) != NULL) {
+			evbuffer_remove(in, line, n);
+			line[n] = '\0';
+			run(c->ctl, out, line);
+			free(line);
+			conn_reply(c, out);
+		} else
+			conn_free(c);
+		evbuffer_free(out);
+		return;
+	}
+	conn_free(c);
+}
+
+static void
 conn_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct cconn	*c = arg;
@@ -385,9 +407,12 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 		conn_free(c);
 		return;
 	}
-	if ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_CRLF)) != NULL)
-		run(c->ctl, out, line);
-	else if (evbuffer_get_length(in) > CONTROL_LINE_MAX)
+	if ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_CRLF)) != NULL) {
+		if (n > CONTROL_LINE_MAX)
+			evbuffer_add_printf(out, "error: request too long\n");
+		else
+			run(c->ctl, out, line);
+	} else if (evbuffer_get_length(in) > CONTROL_LINE_MAX)
 		evbuffer_add_printf(out, "error: request too long\n");
 	else {
 		evbuffer_free(out);

@@ -385,6 +385,18 @@ set_opt(int fd, int level, int name)
 	return (setsockopt(fd, level, name, &on, sizeof(on)));
 }
 
+/* IP_FREEBIND: bind an address no interface has (yet). */
+static int
+set_freebind(int fd, int af)
+{
+#ifdef IPV6_FREEBIND
+	if (af == AF_INET6)
+		return (set_opt(fd, IPPROTO_IPV6, IPV6_FREEBIND));
+#endif
+	(void)af;
+	return (set_opt(fd, IPPROTO_IP, IP_FREEBIND));
+}
+
 static int
 open_sock(const struct conf_addr *ca, int freebind)
 {
@@ -398,9 +410,7 @@ open_sock(const struct conf_addr *ca, int freebind)
 	    set_opt(fd, IPPROTO_IPV6, IPV6_V6ONLY) == -1) ||
 	    set_opt(fd, SOL_SOCKET, SO_REUSEADDR) == -1)
 		goto fail;
-	if (freebind && (sa->sa_family == AF_INET6 ?
-	    set_opt(fd, IPPROTO_IPV6, IPV6_FREEBIND) :
-	    set_opt(fd, IPPROTO_IP, IP_FREEBIND)) == -1)
+	if (freebind && set_freebind(fd, sa->sa_family) == -1)
 		goto fail;
 	if (bind(fd, sa, ca->sslen) == -1 || listen(fd, METRICS_BACKLOG) == -1)
 		goto fail;

@@ -58,15 +58,19 @@ stat_now() {
 	stat_of "$1"
 }
 
-# raw LINE [SOCKET]: send LINE (and a newline) to the socket as it is,
-# print the reply.
+# raw LINE [noeol]: send LINE and a newline to the socket as it is (with
+# noeol: no newline, then shut down the sending side), print the reply.
 raw() {
-	python3 - "${2:-$SOCK}" "$1" <<'EOF'
+	python3 - "$SOCK" "$1" "${2:-}" <<'EOF'
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.settimeout(10)
 s.connect(sys.argv[1])
-s.sendall(sys.argv[2].encode() + b"\n")
+if sys.argv[3] == "noeol":
+    s.sendall(sys.argv[2].encode())
+    s.shutdown(socket.SHUT_WR)
+else:
+    s.sendall(sys.argv[2].encode() + b"\n")
 data = b""
 while True:
     b = s.recv(4096)
@@ -323,6 +327,10 @@ check_match "server: too many arguments" '^error: usage: flush \[name\]' \
     "$(raw "DNS64P1 flush a b")"
 check_match "server: CRLF is fine" '^dns64proxy \(pid [0-9]+\) is running' \
     "$(raw $'DNS64P1 status\r')"
+check_match "server: no newline, then EOF: the request is what came" \
+    '^dns64proxy \(pid [0-9]+\) is running' "$(raw 'DNS64P1 status' noeol)"
+check_match "server: a request too long" '^error: request too long' \
+    "$(raw "DNS64P1 flush $(printf 'a%.0s' $(seq 1 600))")"
 
 # Not running: no socket, or nobody listening.
 RC=0
