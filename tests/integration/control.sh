@@ -4,7 +4,8 @@
 # and the shape of its output (status, stats, reload, flush, verbosity,
 # dump-config), the socket's mode, the tool's exit codes (0 ok, 1 error or
 # bad command, 3 not running, 4 permission denied), a live socket never
-# taken over by a second daemon, a stale one replaced, and a reload that
+# taken over by a second daemon, a stale one replaced, the default path
+# best effort (a user who cannot create it runs without), and a reload that
 # moves the socket (new one first; a failure keeps the old).  Every socket
 # lives under $TEST_TMP; the proxy forwards to the fixture unbound.
 
@@ -366,6 +367,30 @@ else
 fi
 
 # ------------------------------------------------- live and stale sockets
+
+# The default path is best effort: a user who may not create it gets a
+# warning and a daemon without control socket (nothing is created).
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 &&
+    id nobody >/dev/null 2>&1; then
+	run_bg "$TEST_TMP/nobody.log" setpriv --reuid=nobody \
+	    --regid="$(id -g nobody)" --clear-groups "$PROXY_BIN" -d \
+	    -f /dev/null -u "$FWD" -l "127.0.0.1@$(random_port)"
+	nb_pid=$BG_PID
+	if wait_for_grep "$TEST_TMP/nobody.log" ' ready$' 10; then
+		ok "default path unusable: the daemon starts anyway"
+	else
+		not_ok "default path unusable: the daemon starts anyway" \
+		    "$(cat "$TEST_TMP/nobody.log")"
+	fi
+	check_match "default path unusable: a warning says so" \
+	    "^control socket /run/dns64proxy/control\\.sock: .*; running without a control socket" \
+	    "$(cat "$TEST_TMP/nobody.log")"
+	stop_pid "$nb_pid"
+else
+	skip_check "default path unusable" "needs root, setpriv and user nobody"
+	skip_check "default path unusable: warning" \
+	    "needs root, setpriv and user nobody"
+fi
 
 # A second daemon on the same socket refuses to start; the first keeps it.
 run_bin -d -f /dev/null -u "$FWD" -l "127.0.0.1@$(random_port)" -s "$SOCK"
