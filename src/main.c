@@ -183,17 +183,17 @@ reload(struct main_ctx *mc, char *err, size_t len)
 		snprintf(err, len, "%s: not loaded, see the file:line "
 		    "messages in the log", mc->file);
 	else if (control_prepare(mc->ctl, conf->control_socket,
-	    server_conf(mc->srv)->user, err, len) == -1)
-		;
-	else if (metrics_prepare(mc->metrics, conf, err, len) == -1)
-		control_abort(mc->ctl);
-	else if (server_reload(mc->srv, conf, err, len) == -1) {
-		control_abort(mc->ctl);
-		metrics_abort(mc->metrics);
-	} else {
-		control_commit(mc->ctl);
-		metrics_commit(mc->metrics);
-		rv = 0;
+	    server_conf(mc->srv)->user, err, len) == 0) {
+		if (metrics_prepare(mc->metrics, conf, err, len) == -1)
+			control_abort(mc->ctl);
+		else if (server_reload(mc->srv, conf, err, len) == -1) {
+			control_abort(mc->ctl);
+			metrics_abort(mc->metrics);
+		} else {
+			control_commit(mc->ctl);
+			metrics_commit(mc->metrics);
+			rv = 0;
+		}
 	}
 	if (rv == -1)
 		log_warnx("reload failed: %s; the running configuration is "
