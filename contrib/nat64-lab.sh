@@ -209,6 +209,8 @@ write_configs() {
 	prefix $LAB_PREFIX
 	allow 2001:db8:1::/64
 	deny $LAN_BAD/128
+	# dns64proxy-control -s $LAB_DIR/control.sock status
+	control-socket "$LAB_DIR/control.sock"
 	EOF
 
 	cat >"$LAB_DIR/tayga.conf" <<-EOF

@@ -3,8 +3,11 @@
  *
  * Order: options, config (file, then command-line overrides, then the
  * embedded defaults), -n stops here; then bind, drop privileges, detach,
- * start the workers and run the main loop, which owns signals, reload and
- * the periodic chores.  fatal() is only used before the loop runs.
+ * start the workers and run the main loop, which owns signals, reload,
+ * the control socket, the metrics page and the periodic chores.  The
+ * control and metrics sockets are opened with the listen sockets, before
+ * privileges are dropped, and served once the loop exists.  fatal() is
+ * only used before the loop runs.
  */
 #include "config.h"
 
@@ -21,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -29,8 +33,12 @@
 #include "acl.h"
 #include "cache.h"
 #include "conf.h"
+#include "control.h"
 #include "log.h"
+#include "metrics.h"
 #include "mono.h"
+#include "notify.h"
+#include "report.h"
 #include "server.h"
 #include "stats.h"
 
@@ -53,8 +61,9 @@ struct main_ctx {
 	struct cli		 cli;
 	const char		*file;
 	int			 file_given;
-	unsigned int		 reloads_ok;
-	unsigned int		 reloads_failed;
+	struct runstate		 rs;		/* start, reloads */
+	struct control		*ctl;
+	struct metrics		*metrics;
 };
 
 static __attribute__((__noreturn__)) void
@@ -157,30 +166,58 @@ load_config(const struct main_ctx *mc)
 /*
  * SIGHUP and the control tool's reload: parse, then swap.  A bad file
  * keeps the running configuration; the error has been logged with its
- * file:line.
+ * file:line.  The new control and metrics sockets are opened before
+ * anything changes (server_reload does the same with listen addresses),
+ * so that any failure leaves the running configuration whole.
  */
 static int
 reload(struct main_ctx *mc, char *err, size_t len)
 {
 	struct conf	*conf;
-	int		 rv;
+	char		 status[512];
+	int		 rv = -1;
 
+	(void)notify_reloading();
 	log_info("reloading %s", mc->file);
-	if ((conf = load_config(mc)) == NULL) {
-		snprintf(err, len, "%s: configuration not loaded (see the "
-		    "log); the running one is kept", mc->file);
-		rv = -1;
-	} else if ((rv = server_reload(mc->srv, conf, err, len)) == -1)
+	if ((conf = load_config(mc)) == NULL)
+		snprintf(err, len, "%s: not loaded, see the file:line "
+		    "messages in the log", mc->file);
+	else if (control_prepare(mc->ctl, conf->control_socket,
+	    server_conf(mc->srv)->user, err, len) == 0) {
+		if (metrics_prepare(mc->metrics, conf, err, len) == -1)
+			control_abort(mc->ctl);
+		else if (server_reload(mc->srv, conf, err, len) == -1) {
+			control_abort(mc->ctl);
+			metrics_abort(mc->metrics);
+		} else {
+			control_commit(mc->ctl);
+			metrics_commit(mc->metrics);
+			rv = 0;
+		}
+	}
+	if (rv == -1)
 		log_warnx("reload failed: %s; the running configuration is "
 		    "kept", err);
 	conf_unref(conf);
 	if (rv == 0) {
-		mc->reloads_ok++;
+		mc->rs.reloads_ok++;
+		mc->rs.last_reload_ok = time(NULL);
 		log_info("configuration generation %u is running",
 		    server_generation(mc->srv));
-	} else
-		mc->reloads_failed++;
+		snprintf(status, sizeof(status), "config generation %u",
+		    server_generation(mc->srv));
+	} else {
+		mc->rs.reloads_failed++;
+		snprintf(status, sizeof(status), "reload failed: %s", err);
+	}
+	(void)notify_ready(status);
 	return (rv);
+}
+
+static int
+reload_cb(void *arg, char *err, size_t len)
+{
+	return (reload(arg, err, len));
 }
 
 static void
@@ -195,6 +232,7 @@ signal_cb(evutil_socket_t sig, short events, void *arg)
 	case SIGINT:
 	case SIGTERM:
 		log_info("exiting on signal %d", (int)sig);
+		(void)notify_stopping();
 		event_base_loopexit(mc->base, NULL);
 		break;
 	case SIGUSR1:
@@ -286,12 +324,16 @@ main(int argc, char *argv[])
 	struct event		*ev_sig[5], *ev_chore;
 	struct stats		 s;
 	struct timeval		 tv = { CHORE_MS / 1000, 0 };
+	const struct conf_addr	*la;
+	char			 err[512], status[128];
 	const char		*errstr;
 	const int		 sigs[5] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1, 0 };
 	int			 ch, debug = 0, noaction = 0, verbose = 0, i;
-	unsigned int		 nworkers;
+	unsigned int		 nworkers, naddrs = 0;
 
 	memset(&mc, 0, sizeof(mc));
+	mc.rs.started = mc.rs.last_reload_ok = time(NULL);
+	mc.rs.started_ms = mono_ms();
 	mc.file = DNS64PROXY_CONF;
 	TAILQ_INIT(&mc.cli.listen);
 	TAILQ_INIT(&mc.cli.forwarders);
@@ -369,6 +411,18 @@ main(int argc, char *argv[])
 	nworkers = count_workers(conf);
 	if ((mc.srv = server_open(conf, nworkers)) == NULL)
 		fatalx("cannot start, exiting");
+	mc.rs.srv = mc.srv;
+	mc.rs.file = mc.file;
+	if ((mc.ctl = control_new(&mc.rs, reload_cb, &mc)) == NULL ||
+	    (mc.metrics = metrics_new(&mc.rs)) == NULL)
+		fatal("%s", __func__);
+	if (control_prepare(mc.ctl, conf->control_socket, conf->user, err,
+	    sizeof(err)) == -1)
+		fatalx("%s", err);
+	if (metrics_prepare(mc.metrics, conf, err, sizeof(err)) == -1) {
+		control_abort(mc.ctl);
+		fatalx("%s", err);
+	}
 	conf_unref(conf);
 	if (server_conf(mc.srv)->user != NULL)
 		drop_privileges(server_conf(mc.srv)->user);
@@ -387,15 +441,27 @@ main(int argc, char *argv[])
 	if ((ev_chore = event_new(mc.base, -1, EV_PERSIST, chore_cb,
 	    &mc)) == NULL || event_add(ev_chore, &tv) == -1)
 		fatalx("cannot set up the periodic timer");
+	control_start(mc.ctl, mc.base);
+	if (metrics_start(mc.metrics, mc.base) == -1)
+		fatalx("cannot serve the metrics, exiting");
 	if (server_start(mc.srv) == -1)
 		fatalx("cannot start the workers, exiting");
 	log_info("%u worker thread%s", nworkers, nworkers == 1 ? "" : "s");
 	log_info("dns64proxy %s ready", PACKAGE_VERSION);
+	/* Only now: the listeners, control and metrics all serve. */
+	TAILQ_FOREACH(la, &server_conf(mc.srv)->listen, entry)
+		naddrs++;
+	snprintf(status, sizeof(status), "serving %u address%s with %u "
+	    "worker%s", naddrs, naddrs == 1 ? "" : "es", nworkers,
+	    nworkers == 1 ? "" : "s");
+	(void)notify_ready(status);
 
 	event_base_dispatch(mc.base);
 
 	server_stats(mc.srv, &s);
 	stats_log(&s);
+	control_free(mc.ctl);
+	metrics_free(mc.metrics);
 	server_free(mc.srv);
 	event_free(ev_chore);
 	for (i = 0; sigs[i] != 0; i++)

@@ -135,7 +135,8 @@ stop_proxy
 
 # The file's lists are used when there is no -l/-u/-p (the test above
 # means something): the proxy from the file alone answers from fakeup.
-run_bg "$TEST_TMP/fileonly.log" "$PROXY_BIN" -d -v -f "$over"
+run_bg "$TEST_TMP/fileonly.log" "$PROXY_BIN" -d -v -f "$over" \
+    -s "$TEST_TMP/fileonly.sock"
 fo_pid=$BG_PID
 if wait_for_grep "$TEST_TMP/fileonly.log" 'ready' 5; then
 	out=$(dig_at "$file_port" a-only.t.example AAAA)

@@ -131,12 +131,13 @@ ns_fakeup() {
 }
 
 # ns_proxy NAME ARGS...: "dns64proxy -d -v -f /dev/null ARGS" (log in
-# $D/NAME.out); waits until it is ready or has exited (then its status is
-# in $D/NAME.rc).
+# $D/NAME.out; its control socket $D/NAME.sock, not the host's default);
+# waits until it is ready or has exited (then its status is in
+# $D/NAME.rc).
 ns_proxy() {
 	local name=$1
 	shift
-	ns_bg "$name" "$PROXY_BIN" -d -v -f /dev/null "$@"
+	ns_bg "$name" "$PROXY_BIN" -d -v -f /dev/null -s "$D/$name.sock" "$@"
 	ns_wait "$name" ' ready$' && return 0
 	ns_alive "$name" || ns_reap "$name"
 }

@@ -3,9 +3,9 @@
 # docs.sh - the documentation keeps up with the code: every config keyword
 # of the parser is described in dns64proxy.conf(5) and shown in the example
 # etc/dns64proxy.conf, every command line option is in dns64proxy(8) and the
-# README, the README's two commands install what CI installs, and both
-# manual pages format without a groff warning.  Reads files only; no
-# network.
+# README, every control command in dns64proxy-control(8) and the README,
+# the README's two commands install what CI installs, and the manual
+# pages format without a groff warning.  Reads files only; no network.
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/integration/lib.sh"
@@ -68,7 +68,21 @@ check_range "README: packages found in its two commands" 10 40 \
 check_eq "README's two commands install exactly what .ci/run installs" \
     "$ci_pkgs" "$readme_pkgs"
 
-for m in "$man8" "$man5" "$top_srcdir/docs/totd2dns64proxy.1"; do
+# The control commands (control.c's table) are in dns64proxy-control(8)
+# and the README.
+ctlman=$top_srcdir/docs/dns64proxy-control.8
+cmds=$(sed -n 's/^[[:space:]]*{ "\([a-z-]*\)",[[:space:]]*[0-9], [0-9], .*/\1/p' \
+    "$top_srcdir/src/control.c")
+check_range "control.c: command table found" 6 30 \
+    "$(printf '%s\n' "$cmds" | grep -c .)"
+for c in $cmds; do
+	check_true "dns64proxy-control(8) describes \"$c\"" \
+	    grep -Eq "^\.It Cm $c( |\$)" "$ctlman"
+	check_true "README describes dns64proxy-control $c" \
+	    grep -Fq "| \`$c" "$readme"
+done
+
+for m in "$man8" "$man5" "$top_srcdir/docs/totd2dns64proxy.1" "$ctlman"; do
 	err=$(groff -mdoc -ww -z -Tutf8 "$m" 2>&1)
 	check_eq "$(basename "$m"): groff -ww reports nothing" "" "$err"
 done

@@ -1,9 +1,9 @@
 #!/bin/bash
 #
 # systemd-unit.sh - contrib/dns64proxy.service passes "systemd-analyze
-# verify" once its /usr/sbin paths point at the built programs (a stub
-# stands in for dns64proxy-control until it is built), its Documentation=
-# pages are the ones in docs/, and it says what the packaging relies on
+# verify" once its /usr/sbin paths point at the built programs (the
+# daemon and dns64proxy-control), its Documentation= pages are the ones in
+# docs/, and it says what the packaging relies on
 # (Type=notify, the config check, the control tool's reload, the runtime
 # directory).  Reads files and runs systemd-analyze only; no daemon is
 # started.
@@ -33,16 +33,12 @@ check_eq "RuntimeDirectory" "dns64proxy" "$(setting RuntimeDirectory)"
 check_eq "RuntimeDirectoryMode" "0750" "$(setting RuntimeDirectoryMode)"
 check_eq "User" "dns64proxy" "$(setting User)"
 check_eq "Before" "nss-lookup.target" "$(setting Before)"
-check_eq "Documentation" "man:dns64proxy(8) man:dns64proxy.conf(5)" \
+check_eq "Documentation" \
+    "man:dns64proxy(8) man:dns64proxy.conf(5) man:dns64proxy-control(8)" \
     "$(setting Documentation)"
 
 ctl=$top_builddir/src/dns64proxy-control
-if [ ! -x "$ctl" ]; then
-	ctl=$TEST_TMP/dns64proxy-control
-	printf '#!/bin/sh\nexit 0\n' >"$ctl"
-	chmod +x "$ctl"
-	note "dns64proxy-control not built: a stub stands in for it"
-fi
+[ -x "$ctl" ] || bail "$ctl not built"
 sed -e "s|/usr/sbin/dns64proxy-control|$ctl|g" \
     -e "s|/usr/sbin/dns64proxy\\([[:space:]]\\)|$PROXY_BIN\\1|g" \
     "$unit" >"$dir/dns64proxy.service"
@@ -52,7 +48,8 @@ check_eq "every /usr/sbin path was substituted" "" \
 # verify runs man(1) on each Documentation= page: give it ours.
 man=--man=no
 if command -v man >/dev/null 2>&1; then
-	cp "$top_srcdir/docs/dns64proxy.8" "$TEST_TMP/man/man8/"
+	cp "$top_srcdir/docs/dns64proxy.8" \
+	    "$top_srcdir/docs/dns64proxy-control.8" "$TEST_TMP/man/man8/"
 	cp "$top_srcdir/docs/dns64proxy.conf.5" "$TEST_TMP/man/man5/"
 	export MANPATH=$TEST_TMP/man
 	man=--man=yes

@@ -141,7 +141,7 @@ wildcard_test() {
 		    v6=no
 		listen="-l 0.0.0.0@5353"
 		[ $v6 = yes ] && listen="$listen -l ::@5353"
-		"$1" -d -f /dev/null $listen -u 127.0.0.1@9 -v \
+		"$1" -d -f /dev/null $listen -u 127.0.0.1@9 -v -s "$2.sock" \
 		    >"$2" 2>&1 </dev/null &
 		p=$!
 		for i in $(seq 1 50); do
