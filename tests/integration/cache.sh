@@ -357,7 +357,7 @@ part2() {
 		# min(SOA TTL, MINIMUM) as the forwarder cache does.
 		if [ $on = 1 ]; then
 			check_true "$mode $n: asked again once 1 s is over" \
-			    reasked $n.t.example. A 2 6 "$n.t.example/A"
+			    reasked $n.t.example. A 2 4 "$n.t.example/A"
 		fi
 	done
 
@@ -390,7 +390,7 @@ part2() {
 	    "$(fakeup_legs neg-cap.t.example. A)"
 	if [ $on = 1 ]; then
 		check_true "$mode neg-cap: asked again after 1 s, not 3600" \
-		    reasked neg-cap.t.example. A 2 6 neg-cap.t.example/A
+		    reasked neg-cap.t.example. A 2 4 neg-cap.t.example/A
 	fi
 
 	# --- A SERVFAIL from the forwarder: at most 5 s.
