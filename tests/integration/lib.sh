@@ -44,6 +44,8 @@
 #   dnsq:         dq ARGS... (proxy), dnsq_at PORT ARGS...; on its output:
 #                 dq_field KEY OUT, dq_answer OUT, dq_count OUT,
 #                 dq_has_flag FLAG OUT
+#   answer path:  dq_norm OUT, proxy_stats, stat_of PHRASE LINE,
+#                 start_fakeup_on PORT RULEFILE [ADDR]
 #   logs:         wait_for_grep FILE REGEX [SECONDS], count_matches FILE REGEX,
 #                 re_escape TEXT, proxy_logged QNAME TYPE REGEX,
 #                 fakeup_count REGEX, fakeup_legs NAME TYPE,
@@ -1026,6 +1028,91 @@ dq_has_flag() {
 	*",$1,"*)	return 0 ;;
 	esac
 	return 1
+}
+
+# ------------------------------------------------------------- answer path
+#
+# For the tests of the cache, coalescing, forwarder health and the rest of
+# the answer path (cache.sh, coalesce.sh, parallel.sh, forwarders.sh,
+# forgery.sh).
+
+# dq_norm OUT: the output of "dnsq -v" in a canonical form that equal
+# replies share whatever their TTLs and RR order: per reply, its line
+# without answer=, the header of the dump without the ID, and every RR of
+# the dump as "SECTION owner class type rdata" (TTL dropped); each line
+# starts with the reply's ID, so that the replies to a list of queries stay
+# apart (give the queries whose replies are compared the same IDs).  Lines
+# are sorted.
+dq_norm() {
+	printf '%s\n' "$1" | awk '
+	/^id=/ { id = $1; sub(/^id=/, "", id); sub(/ answer=.*/, "")
+		print id " 0 " $0; next }
+	/^timeout id=/ { id = $2; sub(/^id=/, "", id)
+		print id " 0 timeout"; next }
+	/^;; ->>HEADER<<-/ { sub(/, id: [0-9]+/, ""); print id " 1 " $0; next }
+	/^;; (Query time|WHEN|SERVER):/ { next }
+	/^;; [A-Z]+ SECTION:/ { sec = $2; next }
+	/^;/ { print id " 1 " $0; next }
+	/^[[:space:]]*$/ { next }
+	{ $2 = ""; print id " 2 " sec " " $0 }' | sort
+}
+
+# proxy_stats: make the proxy log its counters (SIGUSR1) and print the
+# "stats:" line it wrote; fails if none came within 5 s.
+proxy_stats() {
+	local n0 n
+	n0=$(count_matches "$PROXY_LOG" 'stats: ')
+	kill -USR1 "$PROXY_PID" 2>/dev/null || return 1
+	for n in $(seq 1 100); do
+		[ "$(count_matches "$PROXY_LOG" 'stats: ')" -gt "$n0" ] && break
+		sleep 0.05
+	done
+	[ "$(count_matches "$PROXY_LOG" 'stats: ')" -gt "$n0" ] || return 1
+	grep 'stats: ' "$PROXY_LOG" | tail -n 1
+}
+
+# stat_of PHRASE LINE: the number after the last PHRASE of a "stats:" line,
+# e.g. stat_of unmatched "$line", stat_of "reply hits" "$line", stat_of
+# "upstream queries" "$line"; empty if there is none.
+stat_of() {
+	printf '%s\n' "$2" | sed -n "s/.* $1 \\([0-9][0-9]*\\).*/\\1/p"
+}
+
+# start_fakeup_on PORT RULEFILE [ADDR]: start_fakeup on a given port (a
+# forwarder that comes back where it was), retrying for up to 5 s while the
+# port is still taken.  Sets the same variables as start_fakeup.
+start_fakeup_on() {
+	local port=$1 rules=$2 addr=${3:-127.0.0.1} pid n i rc try
+	[ -x "$FAKEUP_BIN" ] || bail "$FAKEUP_BIN not built"
+	[ -r "$rules" ] || bail "rule file $rules not readable"
+	for try in $(seq 1 20); do
+		FAKEUP_LOG=$TEST_TMP/fakeup-$port.$try.log
+		FAKEUP_ERR=$TEST_TMP/fakeup-$port.$try.err
+		: >"$FAKEUP_LOG"
+		"$FAKEUP_BIN" -a "$addr" -p "$port" -r "$rules" \
+		    -l "$FAKEUP_LOG" >"$FAKEUP_ERR" 2>&1 </dev/null &
+		pid=$!
+		track_pid "$pid"
+		i=$(_pid_index "$pid")
+		for n in $(seq 1 100); do
+			grep -qx 'ready' "$FAKEUP_ERR" && break
+			_pid_alive "$i" || break
+			sleep 0.05
+		done
+		if grep -qx 'ready' "$FAKEUP_ERR"; then
+			FAKEUP_PORT=$port
+			FAKEUP_PID=$pid
+			FAKEUP_ADDR=$addr
+			note "fakeup ready on $addr port $port (pid $pid)"
+			return 0
+		fi
+		rc=0
+		stop_pid "$pid" || rc=$?
+		[ $rc = 2 ] || break
+		sleep 0.25
+	done
+	_indent "$(tail -n 20 "$FAKEUP_ERR")"
+	bail "fakeup did not start on port $port"
 }
 
 # ------------------------------------------------------------------- checks
