@@ -322,7 +322,7 @@ fast(struct worker *w, struct client *cl, const uint8_t *wire, size_t len,
 		qname = ldns_dname_new_frm_data(pl->wq.qnamelen,
 		    pl->wq.qname);
 		log_line(cl->name, qname, pl->wq.qtype, outcome, rcode,
-		    "cache", "");
+		    "cache", NULL);
 		ldns_rdf_deep_free(qname);
 	}
 	return (1);

@@ -919,8 +919,9 @@ answered(struct try *t, ldns_pkt *pkt, const uint8_t *wire, size_t len)
 	evtimer_del(f->timer);
 	f->current = NULL;
 	cache_store(f, pkt, wire, len);
-	/* cache-max-ttl bounds every TTL we hand out, the first too. */
-	age_ttls(pkt, 0, f->conf->cache_max_ttl, 0);
+	/* With a cache, cache-max-ttl bounds every TTL, the first too. */
+	if (f->up->w->srv->cache != NULL)
+		age_ttls(pkt, 0, f->conf->cache_max_ttl, 0);
 	deliver(f, pkt);
 }
 
