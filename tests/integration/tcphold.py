@@ -5,7 +5,7 @@ bench/tcp-fairness.sh).  Hermetic: it connects where it is told, nothing
 else.
 
   tcphold.py -s ADDR -p PORT [-b SRC] [-n N] [-m MODE] [-q NAME/TYPE]
-      [-T TIMEOUT_MS] [-L LIFETIME_S]
+      [-T TIMEOUT_MS] [-L LIFETIME_S] [-x]
 
 Opens N (default 1) connections to ADDR port PORT, one after the other,
 from the local address SRC (any port) if given, and holds them until
@@ -19,7 +19,9 @@ What each connection does once connected (MODE):
             in NAME becomes the connection's number), reads its reply,
             then holds the connection, idle
   confirm   like query, but the next connection is opened only once the
-            reply came, or TIMEOUT_MS (default 2000) passed
+            reply came, or TIMEOUT_MS (default 2000) passed; with -x, a
+            connection without a reply by then is closed and no more are
+            opened (the server has taken all it can)
 
 Output, one line per event, flushed at once (I counts from 0):
 
@@ -28,7 +30,7 @@ Output, one line per event, flushed at once (I counts from 0):
   answered I RCODE    a reply came on connection I (RCODE a number)
   unanswered I        confirm: no reply within TIMEOUT_MS
   closed I            the server closed connection I (EOF or reset)
-  opened N            every connection has been tried
+  opened N            N connections were tried, and no more will be
   done                exiting
 """
 
@@ -146,18 +148,23 @@ class Holder:
                 self.readable(key.data)
 
     def run(self):
+        tried = 0
         for i in range(self.args.count):
             if self.stop or time.monotonic() >= self.deadline:
                 break
+            tried += 1
             c = self.connect(i)
             if c is not None and self.args.mode == "confirm":
                 wait = time.monotonic() + self.args.timeout / 1000.0
                 self.pump(wait, lambda: c.replies > 0 or c.closed)
                 if c.replies == 0 and not c.closed:
                     say("unanswered", i)
+                    if self.args.stop:
+                        self.close(c)
+                        break
             elif i % 64 == 63:
                 self.pump(time.monotonic())
-        say("opened", self.args.count)
+        say("opened", tried)
         self.pump(self.deadline)
         say("done")
 
@@ -173,6 +180,7 @@ def main():
     p.add_argument("-q", dest="query", default="ipv4only.arpa/A")
     p.add_argument("-T", dest="timeout", type=int, default=2000)
     p.add_argument("-L", dest="lifetime", type=float, default=120)
+    p.add_argument("-x", dest="stop", action="store_true")
     args = p.parse_args()
     h = Holder(args)
 
