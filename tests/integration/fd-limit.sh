@@ -45,6 +45,7 @@ wait_fds() {
 
 # served_or_closed OUT: dnsq -t got a reply, or saw the connection closed;
 # not merely a timeout.
+# shellcheck disable=SC2317  # called through check_true
 served_or_closed() {
 	printf '%s\n' "$1" | grep -Eq '^(id=|closed$)'
 }
