@@ -342,7 +342,7 @@ check_eq "TC=1 over TCP, client without EDNS: plain SERVFAIL, no OPT" \
     "$(dq_field rcode "$out") $(dq_field edns "$out") $(dq_field ede "$out")"
 out=$(dig_at "$P2_PORT" tctc.u.test A)
 check_match "TC=1 over TCP: the EDE text names the forwarder" \
-    "^; EDE: 23 \\(Network Error\\): \\(forwarder 127\\.0\\.0\\.1@$FAKE_PORT[ )]" \
+    "^; EDE: 23 \\(Network Error\\): \\(forwarder 127\\.0\\.0\\.1@${FAKE_PORT}[ )]" \
     "$out"
 # Both legs of an AAAA query: SERVFAIL, nothing synthesized.
 out=$(dq tctc6.u.test/AAAA)
