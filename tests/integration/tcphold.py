@@ -22,13 +22,18 @@ What each connection does once connected (MODE):
             reply came, or TIMEOUT_MS (default 2000) passed; with -x, a
             connection without a reply by then is closed and no more are
             opened (the server has taken all it can)
+  burst     opens all N connections at once, each sends its query as
+            soon as it is connected; reports each reply with the time
+            from the start of its connect(), and after TIMEOUT_MS the
+            connections without one; then exits
 
 Output, one line per event, flushed at once (I counts from 0):
 
   connected I         connect() succeeded
   failed I ERROR      connect() failed
-  answered I RCODE    a reply came on connection I (RCODE a number)
-  unanswered I        confirm: no reply within TIMEOUT_MS
+  answered I RCODE    a reply came on connection I (RCODE a number);
+                      burst: "answered I RCODE MS"
+  unanswered I        confirm, burst: no reply within TIMEOUT_MS
   closed I            the server closed connection I (EOF or reset)
   opened N            N connections were tried, and no more will be
   done                exiting
@@ -73,6 +78,8 @@ class Conn:
         self.buf = b""
         self.replies = 0
         self.closed = False
+        self.start = time.monotonic()
+        self.sent = False
 
 
 class Holder:
@@ -136,7 +143,12 @@ class Holder:
                 break
             msg, c.buf = c.buf[2:2 + n], c.buf[2 + n:]
             c.replies += 1
-            say("answered", c.index, msg[3] & 0x0f if len(msg) > 3 else -1)
+            rcode = msg[3] & 0x0f if len(msg) > 3 else -1
+            if self.args.mode == "burst":
+                say("answered", c.index, rcode,
+                    int((time.monotonic() - c.start) * 1000))
+            else:
+                say("answered", c.index, rcode)
 
     def pump(self, until, done=None):
         """Handle events until the monotonic time until, or done()."""
@@ -147,7 +159,57 @@ class Holder:
             for key, _ in self.sel.select(min(left, 0.2)):
                 self.readable(key.data)
 
+    def burst(self):
+        """Every connection at once, each query as soon as it can go."""
+        for i in range(self.args.count):
+            s = socket.socket(self.family, socket.SOCK_STREAM)
+            s.setblocking(False)
+            if self.args.bind:
+                s.bind((self.args.bind, 0))
+            c = Conn(i, s)
+            err = s.connect_ex((self.args.server, self.args.port))
+            if err not in (0, errno.EINPROGRESS):
+                s.close()
+                say("failed", i, errno.errorcode.get(err, err))
+                continue
+            self.conns.append(c)
+            self.sel.register(s, selectors.EVENT_WRITE, c)
+        say("opened", self.args.count)
+        end = time.monotonic() + self.args.timeout / 1000.0
+        while not self.stop and time.monotonic() < end:
+            if all(c.replies or c.closed for c in self.conns):
+                break
+            left = end - time.monotonic()
+            for key, ev in self.sel.select(max(0, min(left, 0.2))):
+                c = key.data
+                if c.sent:
+                    self.readable(c)
+                    continue
+                err = c.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if err:
+                    say("failed", c.index, errno.errorcode.get(err, err))
+                    c.closed = True
+                    self.sel.unregister(c.sock)
+                    c.sock.close()
+                    continue
+                say("connected", c.index)
+                c.sent = True
+                q = self.args.query.replace("#", str(c.index))
+                try:
+                    c.sock.send(query_wire(q))
+                except OSError:
+                    self.close(c)
+                    continue
+                self.sel.modify(c.sock, selectors.EVENT_READ, c)
+        for c in self.conns:
+            if not c.replies and not c.closed:
+                say("unanswered", c.index)
+        say("done")
+
     def run(self):
+        if self.args.mode == "burst":
+            self.burst()
+            return
         tried = 0
         for i in range(self.args.count):
             if self.stop or time.monotonic() >= self.deadline:
@@ -176,7 +238,8 @@ def main():
     p.add_argument("-b", dest="bind")
     p.add_argument("-n", dest="count", type=int, default=1)
     p.add_argument("-m", dest="mode", default="idle",
-                   choices=("idle", "stalled", "query", "confirm"))
+                   choices=("idle", "stalled", "query", "confirm",
+                            "burst"))
     p.add_argument("-q", dest="query", default="ipv4only.arpa/A")
     p.add_argument("-T", dest="timeout", type=int, default=2000)
     p.add_argument("-L", dest="lifetime", type=float, default=120)
