@@ -278,6 +278,11 @@ out=$(q_no +time=5 no-drop.e.test AAAA)
 t1=$(now_ms)
 check_eq "AAAA timeout, synthesize-on-error no: SERVFAIL" "SERVFAIL 0" \
     "$(status_of "$out") $(ancount_of "$out")"
+check_eq "AAAA timeout, synthesize-on-error no: EDE 22 (RFC 8914)" 22 \
+    "$(ede_of "$out")"
+check_match "AAAA timeout, synthesize-on-error no: the EDE text names the forwarder" \
+    "^; EDE: 22 \\(No Reachable Authority\\): \\(forwarder 127\\.0\\.0\\.1@$FAKEUP_PORT timed out\\)\$" \
+    "$out"
 check_range "AAAA timeout, synthesize-on-error no: after upstream-timeout" \
     $((TIMEOUT_MS - 50)) $((TIMEOUT_MS + 1500)) $((t1 - t0))
 check_no_a_leg "AAAA timeout, synthesize-on-error no: no A leg" \

@@ -435,6 +435,13 @@ check_match "resolv.conf 127.0.0.2: the repeated AAAA came from the cache" \
     '^::1@[0-9]+ v4only\.test\. AAAA synthesized NOERROR upstream cache$' \
     "$log"
 check_eq "53 free: the proxy exits 0 on TERM" 0 "$(rc_of proxy)"
+# Issue 10: the effective setup, logged once, with where it came from.
+check_eq "resolv.conf 127.0.0.2: startup logs the forwarders as taken from /etc/resolv.conf, once" \
+    1 "$(grep -Ec '^forwarders 127\.0\.0\.2@53 \((from )?/etc/resolv\.conf\)' <<<"$log")"
+check_eq "53 free: startup logs the Well-Known Prefix, for every client and destination, once" \
+    1 "$(grep -Ec '^prefix 64:ff9b::/96( \(.*\))?, clients any, destinations any$' <<<"$log")"
+check_eq "53 free: startup logs the default query ACL, once" 1 \
+    "$(grep -Ec '^query acl: 127\.0\.0\.0/8, ::1/128, .*; everybody else is refused$' <<<"$log")"
 
 # ---------------------------------------------------- 2: 53 taken
 

@@ -78,6 +78,54 @@ match ad.t.example. A
   flags ad ra
   answer ad.t.example. 300 IN A 192.0.2.38
 end
+# Signed AAAA RRsets with AAAA in the default exclude-aaaa ::ffff:0:0/96:
+# all of them (xall, its A signed too), some of them (xsome), all of them
+# at the end of a signed CNAME (xcname -> xtarget); xunsigned: like xall,
+# unsigned.
+match xall.t.example. AAAA
+  flags aa ra
+  answer xall.t.example. 300 IN AAAA ::ffff:192.0.2.50
+  answer xall.t.example. 300 IN RRSIG AAAA 8 3 300 $SIG
+end
+match xall.t.example. A
+  flags aa ra
+  answer xall.t.example. 300 IN A 192.0.2.50
+  answer xall.t.example. 300 IN RRSIG A 8 3 300 $SIG
+end
+match xsome.t.example. AAAA
+  flags aa ra
+  answer xsome.t.example. 300 IN AAAA ::ffff:192.0.2.51
+  answer xsome.t.example. 300 IN AAAA 2001:db8:1::51
+  answer xsome.t.example. 300 IN RRSIG AAAA 8 3 300 $SIG
+end
+match xsome.t.example. A
+  flags aa ra
+  answer xsome.t.example. 300 IN A 192.0.2.51
+end
+match xcname.t.example. AAAA
+  flags aa ra
+  answer xcname.t.example. 300 IN CNAME xtarget.t.example.
+  answer xcname.t.example. 300 IN RRSIG CNAME 8 3 300 $SIG
+  answer xtarget.t.example. 300 IN AAAA ::ffff:192.0.2.52
+  answer xtarget.t.example. 300 IN RRSIG AAAA 8 3 300 $SIG
+end
+match xcname.t.example. A
+  flags aa ra
+  answer xcname.t.example. 300 IN CNAME xtarget.t.example.
+  answer xtarget.t.example. 300 IN A 192.0.2.52
+end
+match xtarget.t.example. A
+  flags aa ra
+  answer xtarget.t.example. 300 IN A 192.0.2.52
+end
+match xunsigned.t.example. AAAA
+  flags aa ra
+  answer xunsigned.t.example. 300 IN AAAA ::ffff:192.0.2.53
+end
+match xunsigned.t.example. A
+  flags aa ra
+  answer xunsigned.t.example. 300 IN A 192.0.2.53
+end
 EOF
 	for n in 6 7 8 9 10 11 12 13 18; do
 		cat <<EOF
@@ -194,6 +242,57 @@ check_match "DO=1: the A leg carries the client's DO (do=1) and CD (cd=0)" \
     ' rd=1 cd=0 edns=1 do=1 ' "$aleg"
 
 # ====================================================================
+# DO=1 and a signed AAAA RRset whose AAAA are excluded (exclude-aaaa,
+# default ::ffff:0:0/96): RFC 6147 5.5, no DNS64 processing at all, the
+# exclusion included; removing an AAAA would break the signature of the
+# rest.  The client gets the upstream's answer section as it was.
+# ====================================================================
+
+# upstream NAME: the answer section fakeup sends for "NAME AAAA", DO=1.
+upstream() {
+	answer_rrs "$(q_fakeup +dnssec "$1" AAAA)"
+}
+
+up=$(upstream xall.t.example)
+check_match "control: fakeup signs xall's excluded AAAA" \
+    '^xall\.t\.example\. 300 RRSIG AAAA ' "$up"
+q_legs xall.t.example AAAA +dnssec
+check_eq "DO=1, signed AAAA all in exclude-aaaa: the upstream's AAAA and RRSIG, untouched (RFC 6147 5.5)" \
+    "NOERROR
+$up" "$(status_of "$out")
+$(answer_rrs "$out")"
+check_no_a_leg "DO=1, signed AAAA all excluded: no A leg" "$alegs"
+check_eq "DO=1, signed AAAA all excluded: not synthesized (no EDE 29)" "" \
+    "$(ede_of "$out" | grep -x 29)"
+
+up=$(upstream xsome.t.example)
+q_legs xsome.t.example AAAA +dnssec
+check_eq "DO=1, signed AAAA partly in exclude-aaaa: every AAAA and the RRSIG (RFC 6147 5.5)" \
+    "NOERROR
+$up" "$(status_of "$out")
+$(answer_rrs "$out")"
+check_match "DO=1, signed AAAA partly excluded: ::ffff:192.0.2.51 kept" \
+    ' AAAA ::ffff:192\.0\.2\.51$' "$(answer_rrs "$out")"
+check_no_a_leg "DO=1, signed AAAA partly excluded: no A leg" "$alegs"
+
+up=$(upstream xcname.t.example)
+q_legs xcname.t.example AAAA +dnssec
+check_eq "DO=1, signed CNAME to signed AAAA all excluded: the upstream's chain, AAAA and RRSIGs (RFC 6147 5.5)" \
+    "NOERROR
+$up" "$(status_of "$out")
+$(answer_rrs "$out")"
+check_eq "DO=1, signed CNAME to excluded AAAA: no A leg for the target" 0 \
+    "$(fakeup_legs xtarget.t.example. A)"
+check_no_a_leg "DO=1, signed CNAME to excluded AAAA: at most the parallel A leg" \
+    "$alegs"
+
+# Unsigned, DO=1: the exclusion applies as usual.
+q_legs xunsigned.t.example AAAA +dnssec
+check_eq "DO=1, unsigned AAAA all excluded: synthesized from the A" \
+    "NOERROR $(syn xunsigned c000:235)" \
+    "$(status_of "$out") $(answer_rrs "$out")"
+
+# ====================================================================
 # DO=0: signed data is synthesized, without AD and without RRSIG(A).
 # ====================================================================
 
@@ -210,6 +309,21 @@ check_eq "DO=0: signed NODATA -> synthesized" \
     "NOERROR $(syn signed-nodata c000:224)" \
     "$(status_of "$out") $(answer_rrs "$out")"
 check_false "DO=0: signed-nodata: AD not set" has_flag ad "$out"
+
+# Without DO the excluded AAAA are stripped, signed or not.
+q_legs xall.t.example AAAA
+check_eq "DO=0: signed AAAA all excluded -> synthesized from the A" \
+    "NOERROR $(syn xall c000:232)" "$(status_of "$out") $(answer_rrs "$out")"
+q_legs xsome.t.example AAAA
+check_eq "DO=0: signed AAAA partly excluded -> the others only" \
+    "NOERROR 2001:db8:1::51" "$(status_of "$out") $(aaaa_of "$out")"
+q_legs xcname.t.example AAAA
+check_eq "DO=0: signed CNAME to excluded AAAA -> synthesized at the target" \
+    "NOERROR xtarget.t.example. 300 AAAA 2001:db8:64::c000:234" \
+    "$(status_of "$out") $(answer_rrs "$out" | grep ' AAAA ')"
+check_match "DO=0: signed CNAME to excluded AAAA: the CNAME in front" \
+    '^xcname\.t\.example\. 300 CNAME xtarget\.t\.example\.$' \
+    "$(answer_rrs "$out")"
 
 # ====================================================================
 # AD is never set on a synthesized answer (6147-22), even when upstream
@@ -288,6 +402,14 @@ check_eq "break-dnssec yes, DO=1: signed NODATA -> synthesized" \
     "NOERROR $(syn signed-nodata c000:224)" \
     "$(status_of "$out") $(answer_rrs "$out")"
 check_eq "break-dnssec yes: signed NODATA: one A leg" 1 "$alegs"
+
+# break-dnssec yes: signed AAAA in exclude-aaaa are processed for DO=1.
+q_legs xall.t.example AAAA +dnssec
+check_eq "break-dnssec yes, DO=1: signed AAAA all excluded -> synthesized" \
+    "NOERROR $(syn xall c000:232)" "$(status_of "$out") $(answer_rrs "$out")"
+q_legs xsome.t.example AAAA +dnssec
+check_eq "break-dnssec yes, DO=1: signed AAAA partly excluded -> stripped" \
+    "NOERROR 2001:db8:1::51" "$(status_of "$out") $(aaaa_of "$out")"
 
 # The AAAA leg's SERVFAIL (no EDE) and a signed A RRset: with
 # break-dnssec, synthesized from the A (RFC 6147 5.1.2), without its RRSIG.

@@ -46,6 +46,8 @@
 #                 dq_has_flag FLAG OUT
 #   answer path:  dq_norm OUT, proxy_stats, stat_of PHRASE LINE,
 #                 start_fakeup_on PORT RULEFILE [ADDR]
+#   tcphold:      need_python, hold NAME ARGS... -> HOLD_PID, held NAME,
+#                 proxy_stats_line
 #   logs:         wait_for_grep FILE REGEX [SECONDS], count_matches FILE REGEX,
 #                 re_escape TEXT, proxy_logged QNAME TYPE REGEX,
 #                 fakeup_count REGEX, fakeup_legs NAME TYPE,
@@ -1113,6 +1115,58 @@ start_fakeup_on() {
 	done
 	_indent "$(tail -n 20 "$FAKEUP_ERR")"
 	bail "fakeup did not start on port $port"
+}
+
+# ------------------------------------------------------------------ tcphold
+#
+# tests/integration/tcphold.py (python3, see its header) holds TCP
+# connections open: idle, stalled mid-message, or with a query in flight.
+
+# need_python: skip unless python3 is there; sets PYTHON, the system's
+# /usr/bin/python3 when there is one (a version manager's shim in PATH can
+# take a second to start, every time).
+need_python() {
+	if [ -x /usr/bin/python3 ]; then
+		PYTHON=/usr/bin/python3
+	else
+		need_tool python3
+		PYTHON=python3
+	fi
+}
+
+# hold NAME ARGS...: tcphold.py -s $HOLD_SERVER (127.0.0.1) -p $PROXY_PORT
+# -L 120 ARGS in the background (call need_python first), its output in
+# $TEST_TMP/NAME.out; sets HOLD_PID.  With HOLD_NS=PID it runs in the
+# network namespace of process PID (nsenter).
+# shellcheck disable=SC2034  # HOLD_PID is for the caller
+hold() {
+	local name=$1 ns=()
+	shift
+	[ -z "${HOLD_NS:-}" ] || ns=(nsenter -t "$HOLD_NS" -n)
+	run_bg "$TEST_TMP/$name.out" "${ns[@]}" "$PYTHON" \
+	    "$top_srcdir/tests/integration/tcphold.py" \
+	    -s "${HOLD_SERVER:-127.0.0.1}" -p "$PROXY_PORT" -L 120 "$@"
+	HOLD_PID=$BG_PID
+}
+
+# held NAME: what holder NAME printed so far.
+held() {
+	cat "$TEST_TMP/$1.out" 2>/dev/null
+}
+
+# proxy_stats_line: a fresh "stats:" line from the proxy (SIGUSR1); empty
+# if none came within 2 s.
+proxy_stats_line() {
+	local n
+	n=$(count_matches "$PROXY_LOG" '^stats: ')
+	kill -USR1 "$PROXY_PID"
+	for _ in $(seq 1 40); do
+		if [ "$(count_matches "$PROXY_LOG" '^stats: ')" -gt "$n" ]; then
+			grep '^stats: ' "$PROXY_LOG" | tail -n 1
+			return 0
+		fi
+		sleep 0.05
+	done
 }
 
 # ------------------------------------------------------------------- checks

@@ -10,7 +10,9 @@
 # inside a prefix gets a CNAME to d.c.b.a.in-addr.arpa. (TTL reverse-ttl,
 # lowered to the negative TTL) plus the forwarder's answer for that name; a
 # shorter name inside a prefix gets a local NODATA with the prefix's reverse
-# zone SOA; names outside every prefix are forwarded unchanged.
+# zone SOA; the zone's apex has that SOA and an NS, and NODATA for other
+# types, all answered locally; names outside every prefix, and every name
+# for a client that does not get DNS64, are forwarded unchanged.
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/integration/lib.sh"
@@ -94,6 +96,39 @@ ${PTR33,,}" "$(status_of "$out" | tr '[:upper:]' '[:lower:]') $(answer_rrs "$out
 		check_true "$t $n-nibble name: answered locally (no upstream)" \
 		    proxy_logged "$name" PTR "local NOERROR\$"
 	done
+	soa_below=$(authority_rrs "$out")
+
+	# The apex of the prefix's reverse zone ($((len / 4)) nibbles) is
+	# ours too: SOA and NS here, the same SOA as in the NODATA answers
+	# below it, NODATA with that SOA for every other type (RFC 2308,
+	# RFC 8020: a forwarded NXDOMAIN would deny every name below).
+	out=$(q "$zone" SOA)
+	check_eq "$t apex $zone SOA: the SOA of the NODATA answers below it" \
+	    "NOERROR $soa_below" "$(status_of "$out") $(answer_rrs "$out")"
+	check_true "$t apex SOA: answered locally (no upstream)" \
+	    proxy_logged "$zone" SOA "local NOERROR\$"
+	out=$(q "$zone" NS)
+	check_match "$t apex NS: one NS record at the apex" \
+	    "^NOERROR 1 $(re_escape "$zone") [0-9]+ NS [^ ]+\$" \
+	    "$(status_of "$out") $(ancount_of "$out") $(answer_rrs "$out")"
+	check_true "$t apex NS: answered locally (no upstream)" \
+	    proxy_logged "$zone" NS "local NOERROR\$"
+	# AAAA too: at 84bf5ea an AAAA query takes the DNS64 path before
+	# the reverse zones are looked at, so the apex AAAA is forwarded and
+	# gets the upstream's NXDOMAIN (a daemon bug, reported to the lead).
+	for type in PTR TXT A AAAA; do
+		out=$(q "$zone" "$type")
+		check_eq "$t apex $type: NODATA with the zone's SOA" \
+		    "NOERROR 0 $soa_below" \
+		    "$(status_of "$out") $(ancount_of "$out") $(authority_rrs "$out")"
+		check_true "$t apex $type: answered locally (no upstream)" \
+		    proxy_logged "$zone" "$type" "local NOERROR\$"
+	done
+	# Above the apex: not ours.
+	name=$(rev6 "$base" $((len / 4 - 1)))
+	out=$(q "$name" SOA)
+	check_true "$t SOA one nibble above the apex: forwarded" \
+	    proxy_logged "$name" SOA "passed [A-Z]+ $UP\$"
 
 	# Above the prefix (fewer nibbles than the prefix): not ours,
 	# forwarded; the client gets unbound's answer.
@@ -216,6 +251,14 @@ match 37.2.0.192.in-addr.arpa. PTR
   answer 37.2.0.192.in-addr.arpa. 30 IN PTR host37.t.example.
 end
 EOF
+# The apex of $P96's reverse zone, for the clients that do not get DNS64.
+APEX96=$(rev6 2001:db8:122:344:: 24)
+cat >>"$rules" <<EOF
+match $APEX96 SOA
+  rcode NXDOMAIN
+  authority ip6.arpa. 77 IN SOA b.ip6-servers.arpa. nstld.iana.org. 1 1800 900 604800 77
+end
+EOF
 start_fakeup "$rules"
 stop_proxy
 start_proxy -v -f /dev/null -u "127.0.0.1@$FAKEUP_PORT" -p "$P96"
@@ -252,5 +295,32 @@ out=$(q "$(rev6 2001:db8:122:344::c000:225 28)" PTR)
 check_eq "fakeup: 28-nibble name under the /96 -> NODATA, no upstream query" \
     "NOERROR 0 $before" \
     "$(status_of "$out") $(ancount_of "$out") $(grep -c . "$FAKEUP_LOG")"
+
+# The apex: SOA, NS and any other type, nothing upstream (AAAA: see the
+# daemon bug noted above).
+before=$(grep -c . "$FAKEUP_LOG")
+for type in SOA NS TXT PTR AAAA; do
+	out=$(q "$APEX96" "$type")
+	check_eq "fakeup: apex of the /96 $type -> NOERROR, no upstream query" \
+	    "NOERROR $before" "$(status_of "$out") $(grep -c . "$FAKEUP_LOG")"
+done
+
+# A client that does not get DNS64 gets the forwarder's answer for the
+# apex: CD=1 (RFC 6147 5.5), and a client outside dns64-clients.
+out=$(q +cd "$APEX96" SOA)
+check_eq "CD=1: apex SOA forwarded, the forwarder's NXDOMAIN" \
+    "NXDOMAIN ip6.arpa. 77 SOA b.ip6-servers.arpa. nstld.iana.org. 1 1800 900 604800 77" \
+    "$(status_of "$out") $(authority_rrs "$out")"
+check_eq "CD=1: the apex SOA query reached the forwarder" 1 \
+    "$(fakeup_count "qname=$(re_escape "$APEX96") qtype=SOA .* cd=1 ")"
+printf 'dns64-clients { 10.0.0.0/8 }\n' >"$TEST_TMP/d64c.conf"
+stop_proxy
+start_proxy -v -f "$TEST_TMP/d64c.conf" -u "127.0.0.1@$FAKEUP_PORT" -p "$P96"
+out=$(q "$APEX96" SOA)
+check_eq "outside dns64-clients: apex SOA forwarded, the forwarder's NXDOMAIN" \
+    "NXDOMAIN ip6.arpa. 77 SOA b.ip6-servers.arpa. nstld.iana.org. 1 1800 900 604800 77" \
+    "$(status_of "$out") $(authority_rrs "$out")"
+check_eq "outside dns64-clients: the apex SOA query reached the forwarder" 1 \
+    "$(fakeup_count "qname=$(re_escape "$APEX96") qtype=SOA .* cd=0 ")"
 
 finish

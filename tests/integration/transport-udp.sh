@@ -35,6 +35,16 @@ EOF
 		    "$i" "$i"
 	done
 	printf 'end\n'
+	# TC=1 over UDP and over TCP: only a broken server sends that.
+	for nt in tctc.u.test./A tctc6.u.test./AAAA tctc6.u.test./A \
+	    tcaaaa.u.test./AAAA; do
+		printf 'match %s %s\n  transport udp\n  flags tc ra\nend\n' \
+		    "${nt%/*}" "${nt#*/}"
+		printf 'match %s %s\n  transport tcp\n  flags tc ra\nend\n' \
+		    "${nt%/*}" "${nt#*/}"
+	done
+	printf 'match tcaaaa.u.test. A\n'
+	printf '  answer tcaaaa.u.test. 60 IN A 192.0.2.24\nend\n'
 	# 10 A records: ~200 bytes, more than 100, less than 512.
 	printf 'match mid.u.test. A\n'
 	for i in $(seq 1 10); do
@@ -315,5 +325,70 @@ check_range "... size <= 512" 12 512 "$(dq_field size "$out")"
 out=$(dq glue.u.test/A/bufsize=4096)
 check_eq "additional kept when it fits (30 + OPT)" 31 "$(dq_field ar "$out")"
 check_false "... TC=0" dq_has_flag tc "$out"
+
+# ------------------------------- upstream TC=1 over TCP too: a failed try
+# No room is lacking on TCP: a TCP reply with TC=1 is no answer.  The try
+# failed; with no other forwarder the client gets SERVFAIL that says why
+# (RFC 8914 EDE 23), never an empty, cacheable NOERROR.
+out=$(dq tctc.u.test/A)
+check_eq "TC=1 over UDP and over TCP, one forwarder: SERVFAIL, no answer" \
+    "SERVFAIL -" "$(dq_field rcode "$out") $(dq_answer "$out")"
+check_eq "TC=1 over TCP: EDE 23 (Network Error)" 23 "$(dq_field ede "$out")"
+check_range "TC=1 over TCP: the forwarder was asked over TCP" 1 10 \
+    "$(grep -c '^tcp .* qname=tctc\.u\.test\. qtype=A ' "$FAKEUP_LOG")"
+out=$(dq tctc.u.test/A/noedns)
+check_eq "TC=1 over TCP, client without EDNS: plain SERVFAIL, no OPT" \
+    "SERVFAIL 0 -" \
+    "$(dq_field rcode "$out") $(dq_field edns "$out") $(dq_field ede "$out")"
+out=$(dig_at "$P2_PORT" tctc.u.test A)
+check_match "TC=1 over TCP: the EDE text names the forwarder" \
+    "^; EDE: 23 \\(Network Error\\): \\(forwarder 127\\.0\\.0\\.1@${FAKE_PORT}[ )]" \
+    "$out"
+# Both legs of an AAAA query: SERVFAIL, nothing synthesized.
+out=$(dq tctc6.u.test/AAAA)
+check_eq "TC=1 over TCP on the AAAA and A legs: SERVFAIL, no answer" \
+    "SERVFAIL -" "$(dq_field rcode "$out") $(dq_answer "$out")"
+check_eq "TC=1 over TCP on both legs: EDE 23" 23 "$(dq_field ede "$out")"
+
+# The AAAA leg alone, synthesize-on-error no: its failure is the answer,
+# not a NODATA to synthesize from.
+printf 'synthesize-on-error no\n' >"$TEST_TMP/nosyn.conf"
+start_proxy -f "$TEST_TMP/nosyn.conf" -u "127.0.0.1@$FAKE_PORT" \
+    -p "$PREFIX/96" -v
+out=$(dq tcaaaa.u.test/AAAA)
+check_eq "TC=1 over TCP on the AAAA leg, synthesize-on-error no: SERVFAIL, not synthesized" \
+    "SERVFAIL -" "$(dq_field rcode "$out") $(dq_answer "$out")"
+check_no_a_leg "TC=1 over TCP on the AAAA leg, synthesize-on-error no: no A leg" \
+    "$(fakeup_legs tcaaaa.u.test. A)"
+stop_proxy
+
+# A second forwarder that answers: its answer.
+cat >"$TEST_TMP/good.rules" <<'EOF'
+match tctc.u.test. A
+  answer tctc.u.test. 60 IN A 192.0.2.25
+end
+match tctc6.u.test. AAAA
+  authority u.test. 60 IN SOA ns.u.test. host.u.test. 1 3600 900 604800 300
+end
+match tctc6.u.test. A
+  answer tctc6.u.test. 60 IN A 192.0.2.26
+end
+EOF
+BAD_LOG=$FAKEUP_LOG
+start_fakeup "$TEST_TMP/good.rules"
+printf 'forwarder-selection ordered\n' >"$TEST_TMP/ordered.conf"
+start_proxy -f "$TEST_TMP/ordered.conf" -u "127.0.0.1@$FAKE_PORT" \
+    -u "127.0.0.1@$FAKEUP_PORT" -p "$PREFIX/96" -v
+n0=$(grep -c '^tcp .* qname=tctc\.u\.test\. qtype=A ' "$BAD_LOG")
+out=$(dq tctc.u.test/A)
+check_eq "TC=1 over TCP from the first forwarder: the second one's answer" \
+    "NOERROR tctc.u.test. 60 A 192.0.2.25" \
+    "$(dq_field rcode "$out") $(dq_answer "$out")"
+check_eq "... after the first one was asked over TCP" 1 \
+    $(( $(grep -c '^tcp .* qname=tctc\.u\.test\. qtype=A ' "$BAD_LOG") - n0 ))
+out=$(dq tctc6.u.test/AAAA)
+check_eq "TC=1 over TCP on both legs from the first forwarder: synthesized from the second" \
+    "NOERROR tctc6.u.test. 60 AAAA ${PREFIX}c000:21a" \
+    "$(dq_field rcode "$out") $(dq_answer "$out")"
 
 finish

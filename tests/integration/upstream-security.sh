@@ -70,6 +70,12 @@ end
 match drop1.s.test. A
   drop
 end
+match drop-ede.s.test. A
+  drop
+end
+match drop-noedns.s.test. A
+  drop
+end
 match icmp.s.test. A
   answer icmp.s.test. 60 IN A 192.0.2.80
 end
@@ -329,6 +335,33 @@ check_eq "RFC 5452 9.2: the retry uses a new source port" 2 \
     "$(fu_field 3 ' qname=drop1\.s\.test\. ' "$F1_LOG" | sort -u | wc -l)"
 check_eq "RFC 5452 9.2: the retry uses a new ID" 2 \
     "$(fu_field 4 ' qname=drop1\.s\.test\. ' "$F1_LOG" | sort -u | wc -l)"
+
+# RFC 8914: our own SERVFAIL says why, to a client that sent EDNS: 22 No
+# Reachable Authority after timeouts, naming the forwarder.
+out=$(dig_at "$PROXY_PORT" +time=5 drop-ede.s.test A)
+check_eq "single silent forwarder: SERVFAIL with EDE 22 (RFC 8914)" \
+    "SERVFAIL 22" "$(status_of "$out") $(ede_of "$out")"
+check_match "single silent forwarder: the EDE text names the forwarder" \
+    "^; EDE: 22 \\(No Reachable Authority\\): \\(forwarder 127\\.0\\.0\\.1@$F1_PORT timed out\\)\$" \
+    "$out"
+out=$(dq -T 5000 drop-noedns.s.test/A/noedns)
+check_eq "single silent forwarder, client without EDNS: plain SERVFAIL, no OPT" \
+    "SERVFAIL 0 -" \
+    "$(dq_field rcode "$out") $(dq_field edns "$out") $(dq_field ede "$out")"
+
+# A transport error (ICMP port unreachable) with no other forwarder: EDE
+# 23 Network Error, naming the forwarder.
+start_proxy -f "$TEST_TMP/drop.conf" -u "127.0.0.1@$closed" -v
+out=$(dig_at "$PROXY_PORT" +time=5 icmp.s.test A)
+check_eq "closed port, the only forwarder: SERVFAIL with EDE 23 (RFC 8914)" \
+    "SERVFAIL 23" "$(status_of "$out") $(ede_of "$out")"
+check_match "closed port: the EDE text names the forwarder" \
+    "^; EDE: 23 \\(Network Error\\): \\(forwarder 127\\.0\\.0\\.1@$closed unreachable\\)\$" \
+    "$out"
+out=$(dq -T 5000 icmp.s.test/A/noedns)
+check_eq "closed port, client without EDNS: plain SERVFAIL, no OPT" \
+    "SERVFAIL 0 -" \
+    "$(dq_field rcode "$out") $(dq_field edns "$out") $(dq_field ede "$out")"
 
 check_true "security proxy still running" kill -0 "$PS_PID"
 kill -USR1 "$PS_PID"

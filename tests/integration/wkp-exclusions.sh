@@ -2,7 +2,9 @@
 #
 # wkp-exclusions.sh - the Well-Known Prefix's rule (RFC 6052 3.1: never for
 # non-global IPv4) and the exclusion lists "exclude-a" and "exclude-aaaa"
-# (RFC 6147 5.1.4), against the real unbound fixture.
+# (RFC 6147 5.1.4), against the real unbound fixture; against tests/fakeup,
+# every non-global range and the SOA of a NODATA built when every AAAA is
+# excluded (RFC 2308).
 #
 # README "Prefixes", "Exclusions": with no prefix configured 64:ff9b::/96
 # is used, and A records with non-global IPv4 addresses are treated as
@@ -238,5 +240,48 @@ for addr in $NONGLOBAL; do
 	check_eq "NSP: $addr -> $(embed96 2001:db8:64:: "$addr")" \
 	    "$(embed96 2001:db8:64:: "$addr")" "$(aaaa_of "$out" | sort)"
 done
+stop_proxy
+stop_fakeup
+
+# ====================================================================
+# Every NODATA we build carries a SOA (RFC 2308 2.2, 5): every AAAA is
+# excluded (the AAAA answer is positive, so it has no SOA) and the A leg
+# is a NODATA with one: the client's NODATA carries the A leg's SOA.
+# Directly (xnodata), and at the end of a CNAME (xchain -> xend).
+# ====================================================================
+
+SOA_A="t.example. 600 IN SOA ns.t.example. hostmaster.t.example. 2 3600 900 604800 600"
+cat >"$rules" <<EOF
+match xnodata.t.example. AAAA
+  answer xnodata.t.example. 300 IN AAAA ::ffff:192.0.2.60
+end
+match xnodata.t.example. A
+  authority $SOA_A
+end
+match xchain.t.example. AAAA
+  answer xchain.t.example. 300 IN CNAME xend.t.example.
+  answer xend.t.example. 300 IN AAAA ::ffff:192.0.2.61
+end
+match xchain.t.example. A
+  answer xchain.t.example. 300 IN CNAME xend.t.example.
+  authority $SOA_A
+end
+match xend.t.example. A
+  authority $SOA_A
+end
+EOF
+start_fakeup "$rules"
+start_proxy -v -f /dev/null -u "127.0.0.1@$FAKEUP_PORT" -p "$NSP"
+
+out=$(q xnodata.t.example AAAA)
+check_eq "every AAAA excluded, A NODATA: NOERROR, no answer, the A leg's SOA in authority (RFC 2308)" \
+    "NOERROR 0 ${SOA_A/ IN / }" \
+    "$(status_of "$out") $(ancount_of "$out") $(authority_rrs "$out")"
+check_eq "every AAAA excluded, A NODATA: the A leg was asked" 1 \
+    "$(fakeup_legs xnodata.t.example. A)"
+out=$(q xchain.t.example AAAA)
+check_eq "CNAME to excluded AAAA, A NODATA: the CNAME, and the A leg's SOA in authority (RFC 2308)" \
+    "NOERROR xchain.t.example. 300 CNAME xend.t.example. | ${SOA_A/ IN / }" \
+    "$(status_of "$out") $(answer_rrs "$out") | $(authority_rrs "$out")"
 
 finish
