@@ -49,8 +49,10 @@ PDEATH=()
 if setpriv --pdeathsig KILL true 2>/dev/null; then
 	PDEATH=(setpriv --pdeathsig KILL)
 fi
-NS_LIMIT=20	# seconds a whole scenario may take (then it is killed)
-NS_T=15		# seconds any one process inside may run
+# Bounds for a scenario that hangs, not for speed: a scenario ends by itself
+# when its steps are done, and a sanitizer build on a busy machine is slow.
+NS_LIMIT=90	# seconds a whole scenario may take (then it is killed)
+NS_T=75		# seconds any one process inside may run
 HOST_RESOLV=$(cat /etc/resolv.conf)
 WKP=64:ff9b::
 
