@@ -22,12 +22,13 @@
 # skipped, 99 hard error.
 #
 # Sanitizer builds (configure --enable-sanitizers): every sanitized program
-# a script starts writes its AddressSanitizer, UndefinedBehaviorSanitizer
-# and LeakSanitizer reports to files in $SANITIZER_DIR rather than to its
-# stderr.  stop_proxy and finish turn each report (and any report that
-# still ended up in a proxy or fakeup log) into a failed check; finish
-# stops every process the script started first, so that the leak checks at
-# their exit run while the script still counts.
+# a script starts writes its AddressSanitizer and LeakSanitizer reports to
+# files in $SANITIZER_DIR rather than to its stderr.  UBSan's reports go to
+# stderr (with gcc, UBSan is a runtime of its own that ignores log_path), so
+# into the proxy's or fakeup's log.  stop_proxy and finish turn each report
+# file and each log holding a report into a failed check; finish stops
+# every process the script started first, so that the leak checks at their
+# exit run while the script still counts.
 #
 # Everything a script starts through this file is tracked and killed on
 # exit (SIGTERM, then SIGKILL after 5 s); only those pids are ever signalled.
@@ -377,11 +378,12 @@ _self_start=$(_start_time $$)
 _watchdog=$!
 track_pid "$_watchdog"
 
-# Sanitizer reports go to files here (see the header); the options are
-# ours first, so that the caller's ASAN_OPTIONS / UBSAN_OPTIONS can change
-# them.  Leaks are errors; no abort(), so that a report is a file and an exit
-# status rather than a core; UBSan stops at the first report (the code is
-# built with -fno-sanitize-recover) and prints the stack.
+# Sanitizer reports go to files here (see the header; UBSan's only where
+# its runtime honours log_path, e.g. clang's); the options are ours first,
+# so that the caller's ASAN_OPTIONS / UBSAN_OPTIONS can change them.  Leaks
+# are errors; no abort(), so that a report is a file and an exit status
+# rather than a core; UBSan stops at the first report (the code is built
+# with -fno-sanitize-recover) and prints the stack.
 SANITIZER_DIR=$TEST_TMP/sanitizer
 mkdir -p "$SANITIZER_DIR" || bail "cannot create $SANITIZER_DIR"
 ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:log_exe_name=1:log_path=$SANITIZER_DIR/asan${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
@@ -1369,12 +1371,14 @@ _SAN_RE+='AddressSanitizer:DEADLYSIGNAL|Sanitizer has encountered a fatal|'
 _SAN_RE+="ERROR: Can't open file"
 
 # sanitizer_check [LOG...]: one failed check for each sanitizer report in
-# $SANITIZER_DIR and for each LOG (default: every proxy and fakeup log of
-# this test, run_bin's stderr) holding a report, unless reported before.
-# Processes still running cannot have written their leak report yet:
-# stop them first (stop_proxy and finish do).
+# $SANITIZER_DIR and for each LOG holding a report, unless reported before.
+# LOG defaults to every *.log, *.err and *.out in $TEST_TMP and the
+# directories in it: the proxy and fakeup logs, run_bin's stderr, and
+# whatever a script names so.  Processes still running cannot have written
+# their leak report yet: stop them first (stop_proxy and finish do).
+# shellcheck disable=SC2120  # LOG... is for the scripts
 sanitizer_check() {
-	local f logs
+	local f logs=()
 	for f in "$SANITIZER_DIR"/*; do
 		[ -f "$f" ] || continue
 		[ -n "${_san_seen[$f]:-}" ] && continue
@@ -1384,15 +1388,17 @@ sanitizer_check() {
 	if [ $# -gt 0 ]; then
 		logs=("$@")
 	else
-		logs=("$TEST_TMP"/proxy-*.log "$TEST_TMP"/fakeup-*.err
-		    "$TEST_TMP"/run.err)
+		while IFS= read -r -d '' f; do
+			logs+=("$f")
+		done < <(find "$TEST_TMP" -maxdepth 2 -type f \( -name '*.log' \
+		    -o -name '*.err' -o -name '*.out' \) -print0 2>/dev/null)
 	fi
 	for f in "${logs[@]}"; do
 		[ -f "$f" ] || continue
 		[ -n "${_san_seen[$f]:-}" ] && continue
 		grep -Eq -- "$_SAN_RE" "$f" || continue
 		_san_seen[$f]=1
-		not_ok "sanitizer report in ${f##*/}" \
+		not_ok "sanitizer report in ${f#"$TEST_TMP"/}" \
 		    "$(grep -E -A 30 -- "$_SAN_RE" "$f" | head -n 40)"
 	done
 	return 0
