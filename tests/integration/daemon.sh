@@ -86,9 +86,11 @@ run_bg "$TEST_TMP/logsink.err" "$LOGSINK_BIN" -s "$SOCK" -o "$SYSLOG"
 wait_for_grep "$TEST_TMP/logsink.err" '^ready$' 10 ||
     bail "logsink did not start: $(cat "$TEST_TMP/logsink.err")"
 
+# The test mode's lines too (lib.sh PROXY_MODE_CONF: start_proxy is not
+# what starts these).
 CONF=$TEST_TMP/daemon.conf
-printf 'forwarder 127.0.0.1 port %s\nprefix %s/96\n' "$UNBOUND_PORT" \
-    "$PFX" >"$CONF"
+printf 'forwarder 127.0.0.1 port %s\nprefix %s/96\n%s\n' "$UNBOUND_PORT" \
+    "$PFX" "$PROXY_MODE_CONF" >"$CONF"
 
 # ================================================ without -d: a daemon
 starter='' dpid='' port=''

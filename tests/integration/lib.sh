@@ -324,6 +324,20 @@ _stop_tracked() {
 	done
 }
 
+# _late_reports: sanitizer report files written after finish (by processes
+# the script did not track, stopped on its way out) make the run an error.
+_late_reports() {
+	local f
+	[ -n "${SANITIZER_DIR:-}" ] && [ -d "$SANITIZER_DIR" ] || return 0
+	for f in "$SANITIZER_DIR"/*; do
+		[ -f "$f" ] || continue
+		[ -n "${_san_seen[$f]:-}" ] && continue
+		_san_seen[$f]=1
+		_indent "$(head -n 40 "$f")"
+		echo "Bail out! $TEST_NAME: sanitizer report ${f##*/} at exit"
+	done
+}
+
 _cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM HUP
@@ -334,6 +348,7 @@ _cleanup() {
 		    "finishing"
 	fi
 	_stop_tracked
+	_late_reports
 	if [ -n "${TEST_TMP:-}" ] && [ -d "$TEST_TMP" ]; then
 		if [ "$KEEP_TMP" = 1 ]; then
 			echo "# kept $TEST_TMP"

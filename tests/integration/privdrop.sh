@@ -72,8 +72,8 @@ check_eq "user $USER_NAME: exits 0 on SIGTERM" 0 "$rc"
 
 # ------------------------------------------------------ unknown user
 bad=no-such-user-$RANDOM
-printf 'forwarder 127.0.0.1 port %s\nuser %s\n' "$UNBOUND_PORT" "$bad" \
-    >"$TEST_TMP/bad.conf"
+printf 'forwarder 127.0.0.1 port %s\nuser %s\n%s\n' "$UNBOUND_PORT" "$bad" \
+    "$PROXY_MODE_CONF" >"$TEST_TMP/bad.conf"
 port=$(random_port) || bail "no free port found"
 run_bin -d -f "$TEST_TMP/bad.conf" -l "127.0.0.1@$port"
 check_eq "user $bad: the start fails (exit 1)" 1 "$RC"
