@@ -226,10 +226,12 @@ for b in $(seq 0 9); do
 done
 check_eq "1000 ID queries: 1000 replies" 1000 \
     "$(grep -c '^id=' "$TEST_TMP/ids.out")"
-# "i<client id> <upstream id>" per query, in arrival order at fakeup.
+# "i<client id> <upstream id>" per query, in arrival order at fakeup; the
+# first query of each name only (a slow answer may add a retry, whose ID
+# is just as random but would make the counts below depend on speed).
 grep -E ' qname=i[0-9]+\.ids\.s\.test\. qtype=TXT ' "$FAKEUP_LOG" |
-    sed -n 's/.* id=\([0-9]*\) qname=i\([0-9]*\)\..*/\2 \1/p' \
-    >"$TEST_TMP/ids.pairs"
+    sed -n 's/.* id=\([0-9]*\) qname=i\([0-9]*\)\..*/\2 \1/p' |
+    awk '!seen[$1]++' >"$TEST_TMP/ids.pairs"
 ids=$(cut -d' ' -f2 "$TEST_TMP/ids.pairs")
 check_eq "1000 upstream IDs logged" 1000 "$(printf '%s\n' "$ids" | grep -c .)"
 check_range "RFC 5452 9.2: upstream ID = client's ID for < 5 of 1000" 0 4 \
