@@ -268,8 +268,8 @@ t1=$(now_ms)
 check_eq "AAAA timeout: NOERROR, synthesized (5.1.3)" \
     "NOERROR yes-drop.e.test. 600 AAAA $SYN9" \
     "$(status_of "$out") $(answer_rrs "$out")"
-check_range "AAAA timeout: answered once upstream-timeout ($TIMEOUT_MS ms) is over" \
-    $((TIMEOUT_MS - 50)) $((TIMEOUT_MS + 1500)) $((t1 - t0))
+check_ge "AAAA timeout: answered once upstream-timeout ($TIMEOUT_MS ms) is over" \
+    $((TIMEOUT_MS - 50)) $((t1 - t0))
 check_eq "AAAA timeout: 2 AAAA tries (one forwarder: once more)" 2 \
     "$(fakeup_legs yes-drop.e.test. AAAA)"
 
@@ -283,8 +283,8 @@ check_eq "AAAA timeout, synthesize-on-error no: EDE 22 (RFC 8914)" 22 \
 check_match "AAAA timeout, synthesize-on-error no: the EDE text names the forwarder" \
     "^; EDE: 22 \\(No Reachable Authority\\): \\(forwarder 127\\.0\\.0\\.1@$FAKEUP_PORT timed out\\)\$" \
     "$out"
-check_range "AAAA timeout, synthesize-on-error no: after upstream-timeout" \
-    $((TIMEOUT_MS - 50)) $((TIMEOUT_MS + 1500)) $((t1 - t0))
+check_ge "AAAA timeout, synthesize-on-error no: after upstream-timeout" \
+    $((TIMEOUT_MS - 50)) $((t1 - t0))
 check_no_a_leg "AAAA timeout, synthesize-on-error no: no A leg" \
     "$(fakeup_legs no-drop.e.test. A)"
 

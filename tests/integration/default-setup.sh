@@ -49,8 +49,10 @@ PDEATH=()
 if setpriv --pdeathsig KILL true 2>/dev/null; then
 	PDEATH=(setpriv --pdeathsig KILL)
 fi
-NS_LIMIT=20	# seconds a whole scenario may take (then it is killed)
-NS_T=15		# seconds any one process inside may run
+# Bounds for a scenario that hangs, not for speed: a scenario ends by itself
+# when its steps are done, and a sanitizer build on a busy machine is slow.
+NS_LIMIT=90	# seconds a whole scenario may take (then it is killed)
+NS_T=75		# seconds any one process inside may run
 HOST_RESOLV=$(cat /etc/resolv.conf)
 WKP=64:ff9b::
 
@@ -346,12 +348,21 @@ ${WKP}c000:ab" "$(aaaa_of "$out" | sort)"
 
 # check_synth DESC NAME: dig output NAME is AAAA v4only.test synthesized
 # from 1.2.3.4 with the WKP (RFC 6147 5.1.7: TTL min(A 300, SOA 600)).
+# The proxy caches by default: an answer from its cache is the same with
+# its TTL lowered by the seconds it spent there (at most the scenario's
+# NS_LIMIT); aged_ttl prints "300" for such a TTL, as it came from
+# upstream.
+aged_ttl() {
+	awk -v lim="$NS_LIMIT" '
+	    $2 <= 300 && $2 >= 300 - lim { $2 = 300 } { print }'
+}
 check_synth() {
 	local out
 	out=$(dig_out "$2")
 	check_eq "$1: NOERROR" NOERROR "$(status_of "$out")"
 	check_eq "$1: v4only.test AAAA ${WKP}102:304 (RFC 6052 2.1, 6147 5.1.7)" \
-	    "v4only.test. 300 AAAA ${WKP}102:304" "$(answer_rrs "$out")"
+	    "v4only.test. 300 AAAA ${WKP}102:304" "$(answer_rrs "$out" |
+	    aged_ttl)"
 }
 
 # check_pass DESC NAME: dig output NAME is A v4only.test passed through.
@@ -360,7 +371,7 @@ check_pass() {
 	out=$(dig_out "$2")
 	check_eq "$1: NOERROR" NOERROR "$(status_of "$out")"
 	check_eq "$1: v4only.test A 1.2.3.4 passed through" \
-	    "v4only.test. 300 A 1.2.3.4" "$(answer_rrs "$out")"
+	    "v4only.test. 300 A 1.2.3.4" "$(answer_rrs "$out" | aged_ttl)"
 }
 
 # legs FAKEUP TYPE: queries for v4only.test TYPE the fakeup got.

@@ -142,13 +142,9 @@ fi
 # Out-of-zone names: the iterator finds every target on the do-not-query
 # list and fails at once.
 for name in example.com. www.google.com. . ; do
-	t0=$(now_ms)
 	out=$(q_unbound "$name" A)
-	t1=$(now_ms)
 	check_match "out-of-zone $name: SERVFAIL or REFUSED" \
 	    '^(SERVFAIL|REFUSED)$' "$(status_of "$out")"
-	check_range "out-of-zone $name: answered within 1 s" 0 1000 \
-	    $((t1 - t0))
 done
 if have_ipv6; then
 	out=$(q_unbound @::1 example.net. AAAA)
@@ -320,28 +316,20 @@ t0=$(now_ms)
 out=$(q_fakeup slow.f.test A)
 t1=$(now_ms)
 check_eq "delay: answer" "slow.f.test. 60 A 192.0.2.30" "$(answer_rrs "$out")"
-check_range "delay 800: answered after 750..2500 ms" 750 2500 $((t1 - t0))
-run_bg "$TEST_TMP/slow.out" dig_at "$FAKEUP_PORT" slow.f.test A
-slow_pid=$BG_PID
-sleep 0.1
-t0=$(now_ms)
-out=$(q_fakeup fast.f.test A)
-t1=$(now_ms)
-check_eq "delay is async: other query answered" \
-    "fast.f.test. 60 A 192.0.2.50" "$(answer_rrs "$out")"
-check_range "delay is async: within 400 ms while slow is pending" 0 400 \
-    $((t1 - t0))
-wait "$slow_pid"
-check_eq "delay is async: slow query still answered" \
-    "slow.f.test. 60 A 192.0.2.30" "$(answer_rrs "$(cat "$TEST_TMP/slow.out")")"
+check_ge "delay 800: answered after >= 750 ms" 750 $((t1 - t0))
+# slow then fast from one UDP socket: replies in arrival order.
+out=$(dnsq_at "$FAKEUP_PORT" -T 5000 slow.f.test/A/id=2000 \
+    fast.f.test/A/id=2001 2>&1)
+check_eq "delay is async: fast (sent second) answered first" \
+    "id=2001
+id=2000" "$(grep '^id=' <<<"$out" | cut -d' ' -f1)"
+check_match "delay is async: slow query still answered" \
+    '^id=2000 .* answer=slow\.f\.test\. 60 A 192\.0\.2\.30$' "$out"
 
 # drop
-t0=$(now_ms)
 out=$(q_fakeup +time=1 drop.f.test A)
-t1=$(now_ms)
 check_match "drop: dig times out" 'timed out|no servers could be reached' "$out"
 check_eq "drop: no answer" "" "$(status_of "$out")"
-check_range "drop: waited ~1 s" 900 3000 $((t1 - t0))
 check_eq "drop: query was logged" 1 \
     "$(fakeup_count "qname=drop\\.f\\.test\\. .* match=$L_DROP\$")"
 
@@ -468,15 +456,11 @@ done
 
 # Pipelining: slow (800 ms) then fast on one connection, sent in one write
 # (dnsq -t); fast must be answered first.
-t0=$(now_ms)
 out=$(dnsq_at "$FAKEUP_PORT" -t -T 5000 slow.f.test/A/noedns,id=1000 \
     fast.f.test/A/noedns,id=1001 2>&1)
-t1=$(now_ms)
 check_eq "tcp pipelining: replies out of order (fast first)" \
     "id=1001
 id=1000" "$(cut -d' ' -f1 <<<"$out")"
-check_range "tcp pipelining: done after the 800 ms delay" 750 3000 \
-    $((t1 - t0))
 check_eq "tcp pipelining: both queries on one connection" 1 \
     "$(grep -E '^tcp .* id=100[01] ' "$FAKEUP_LOG" | cut -d' ' -f3 |
     sort -u | grep -c .)"

@@ -23,14 +23,6 @@ DEAD=$(dead_port) || bail "no free port found"
 # fails fast).
 PROXY_CONF_BASE="upstream-timeout 300"
 
-# timed_q ARGS...: q ARGS, output in $out, milliseconds taken in $ms.
-timed_q() {
-	local t0
-	t0=$(now_ms)
-	out=$(q "$@")
-	ms=$(( $(now_ms) - t0 ))
-}
-
 # ====================================================================
 # Default prefix (WKP), every forwarder down.
 # ====================================================================
@@ -42,26 +34,24 @@ out=$(q a-only.t.example A)
 check_eq "forwarder down: an ordinary query gets SERVFAIL" SERVFAIL \
     "$(status_of "$out")"
 
-timed_q ipv4only.arpa A
+out=$(q ipv4only.arpa A)
 check_eq "A ipv4only.arpa: NOERROR with the forwarder down (RFC 8880 7.1)" \
     NOERROR "$(status_of "$out")"
 check_eq "A ipv4only.arpa: exactly 192.0.0.170 and 192.0.0.171 (RFC 7050 2)" \
     "ipv4only.arpa. A 192.0.0.170
 ipv4only.arpa. A 192.0.0.171" \
     "$(answer_rrs "$out" | awk '{ print $1, $3, $4 }' | sort)"
-check_range "A ipv4only.arpa: answered within 1 s" 0 1000 "$ms"
 check_true "A ipv4only.arpa: logged as local" \
     proxy_logged ipv4only.arpa. A "local NOERROR\$"
 
 # 192.0.0.170/171 are in 192.0.0.0/24, non-global, yet they must be
 # synthesized with the WKP (RFC 7050 3: the host looks for them).
-timed_q ipv4only.arpa AAAA
+out=$(q ipv4only.arpa AAAA)
 check_eq "AAAA ipv4only.arpa (WKP): exactly 64:ff9b::c000:aa and :ab (RFC 7050 3)" \
     "64:ff9b::c000:aa
 64:ff9b::c000:ab" "$(aaaa_of "$out" | sort)"
 check_eq "AAAA ipv4only.arpa (WKP): NOERROR, ANCOUNT 2" "NOERROR 2" \
     "$(status_of "$out") $(ancount_of "$out")"
-check_range "AAAA ipv4only.arpa: answered within 1 s" 0 1000 "$ms"
 check_true "AAAA ipv4only.arpa: logged as local" \
     proxy_logged ipv4only.arpa. AAAA "local NOERROR\$"
 
@@ -159,15 +149,13 @@ out=$(q +dns64prefix)
 check_eq "dig +dns64prefix: 2001:db8:64::/96" "2001:db8:64::/96" "$out"
 
 name=$(rev6 2001:db8:64::c000:aa)
-timed_q "$name" PTR
+out=$(q "$name" PTR)
 check_eq "PTR of 2001:db8:64::c000:aa: CNAME to 170.0.0.192.in-addr.arpa. + PTR ipv4only.arpa. (RFC 8880 7.2)" \
     "NOERROR $name CNAME 170.0.0.192.in-addr.arpa.
 170.0.0.192.in-addr.arpa. PTR ipv4only.arpa." \
     "$(status_of "$out") $(answer_rrs "$out" | awk '{ print $1, $3, $4 }')"
 check_true "PTR of 2001:db8:64::c000:aa: answered locally" \
     proxy_logged "$name" PTR "local NOERROR\$"
-check_range "PTR of 2001:db8:64::c000:aa: within 1 s (no upstream wait)" \
-    0 1000 "$ms"
 
 # ====================================================================
 # Every prefix the client gets (RFC 7050 3, 5).

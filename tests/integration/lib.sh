@@ -11,9 +11,24 @@
 # make check exports top_srcdir and top_builddir; when a script is run by
 # hand both default to the repository root.
 #
-# Exit codes (automake test-driver): 0 pass, 1 a check failed, 77 skipped
-# (the reason is printed), 99 hard error (the harness itself could not do
-# its job, e.g. unbound would not start).
+# Output is TAP, read by automake's tap-driver (make check counts every
+# check): "ok N - ..." / "not ok N - ..." per check, "ok N - ... # SKIP why"
+# per check that cannot run here, and the plan "1..N" from finish.  A script
+# skipped as a whole prints "1..0 # SKIP why" (skip); "Bail out! why" means
+# the harness itself could not do its job (bail, e.g. unbound would not
+# start, or the watchdog).  A script that exits any other way than through
+# finish, skip or bail also says "Bail out!", so it counts as an ERROR.
+# Exit codes, for running a script by hand: 0 pass, 1 a check failed, 77
+# skipped, 99 hard error.
+#
+# Sanitizer builds (configure --enable-sanitizers): every sanitized program
+# a script starts writes its AddressSanitizer and LeakSanitizer reports to
+# files in $SANITIZER_DIR rather than to its stderr.  UBSan's reports go to
+# stderr (with gcc, UBSan is a runtime of its own that ignores log_path), so
+# into the proxy's or fakeup's log.  stop_proxy and finish turn each report
+# file and each log holding a report into a failed check; finish stops
+# every process the script started first, so that the leak checks at their
+# exit run while the script still counts.
 #
 # Everything a script starts through this file is tracked and killed on
 # exit (SIGTERM, then SIGKILL after 5 s); only those pids are ever signalled.
@@ -53,12 +68,16 @@
 #                 fakeup_count REGEX, fakeup_legs NAME TYPE,
 #                 fakeup_last NAME TYPE
 #   checks:       ok, not_ok, skip_check, check_eq, check_ne, check_match,
-#                 check_nomatch, check_true, check_false, check_range, finish
+#                 check_nomatch, check_true, check_false, check_range,
+#                 check_ge, finish; TODO=REASON before a check (known bug)
+#   waiting:      wait_for_grep, wait_for_count FILE REGEX N [SECONDS],
+#                 wait_until SECONDS CMD..., wait_gone PID [SECONDS]
+#   sanitizers:   sanitizer_check [LOG...]
 #   misc:         note MSG, bail MSG, fatal MSG, now_ms
 #   variables:    TEST_NAME TEST_TMP; PROXY_BIN FAKEUP_BIN DNSQ_BIN (the
 #                 built programs); SOA_NEG SOA_NEG_RR (fixture data);
 #                 tunables UNBOUND (binary), UNBOUND_WRAP (command prefix,
-#                 e.g. strace), DIG, KEEP_TMP, TEST_TIMEOUT
+#                 e.g. strace), DIG, KEEP_TMP, TEST_TIMEOUT; SANITIZER_DIR
 
 if [ -z "${BASH_VERSION:-}" ]; then
 	echo "lib.sh: must be sourced by bash" >&2
@@ -99,6 +118,9 @@ _checks=0
 _failed=0
 _pids=()
 _pid_starts=()
+_exit_rc=		# the status finish, skip or bail exits with
+_watchdog=		# the watchdog's pid (finish leaves it running)
+declare -A _san_seen	# sanitizer reports and logs already reported
 
 LC_ALL=C
 export LC_ALL
@@ -115,15 +137,23 @@ _indent() {
 	printf '%s\n' "$1" | sed 's/^/#     /'
 }
 
-# skip MSG: skip the whole test (exit 77).
+# skip MSG: skip the whole test: the TAP plan "1..0 # SKIP MSG" (exit 77).
+# After some checks have run, the rest of the test is one skipped check and
+# the test ends there (finish).
 skip() {
-	echo "SKIP: $*"
+	if [ "$_checks" -gt 0 ]; then
+		skip_check "the rest of $TEST_NAME" "$*"
+		finish
+	fi
+	echo "1..0 # SKIP $*"
+	_exit_rc=77
 	exit 77
 }
 
 # bail MSG: the harness cannot do its job (exit 99, "hard error").
 bail() {
 	echo "Bail out! $TEST_NAME: $*"
+	_exit_rc=99
 	exit 99
 }
 
@@ -264,16 +294,18 @@ run_bg() {
 	track_pid "$BG_PID"
 }
 
-_cleanup() {
-	local rc=$? i n alive
-	trap - EXIT INT TERM HUP
+# _stop_tracked [KEEP]: SIGTERM every tracked process but pid KEEP, SIGKILL
+# those still there after 5 s, reap them and forget them all.
+_stop_tracked() {
+	local keep=${1:-} i n alive
 	for i in "${!_pids[@]}"; do
-		_pid_signal "$i" TERM
+		[ "${_pids[$i]}" = "$keep" ] || _pid_signal "$i" TERM
 	done
 	n=0
 	while [ $n -lt $_STOP_WAIT ]; do
 		alive=0
 		for i in "${!_pids[@]}"; do
+			[ "${_pids[$i]}" = "$keep" ] && continue
 			_pid_alive "$i" && { alive=1; break; }
 		done
 		[ $alive = 0 ] && break
@@ -281,14 +313,44 @@ _cleanup() {
 		n=$((n + 1))
 	done
 	for i in "${!_pids[@]}"; do
+		[ "${_pids[$i]}" = "$keep" ] && continue
 		if _pid_alive "$i"; then
 			echo "# cleanup: SIGKILL ${_pids[$i]}"
 			_pid_signal "$i" KILL
 		fi
 	done
 	for i in "${!_pids[@]}"; do
+		[ "${_pids[$i]}" = "$keep" ] && continue
 		wait "${_pids[$i]}" 2>/dev/null
+		_untrack "$i"
 	done
+}
+
+# _late_reports: sanitizer report files written after finish (by processes
+# the script did not track, stopped on its way out) make the run an error.
+_late_reports() {
+	local f
+	[ -n "${SANITIZER_DIR:-}" ] && [ -d "$SANITIZER_DIR" ] || return 0
+	for f in "$SANITIZER_DIR"/*; do
+		[ -f "$f" ] || continue
+		[ -n "${_san_seen[$f]:-}" ] && continue
+		_san_seen[$f]=1
+		_indent "$(head -n 40 "$f")"
+		echo "Bail out! $TEST_NAME: sanitizer report ${f##*/} at exit"
+	done
+}
+
+_cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM HUP
+	# Not through finish, skip or bail: a script that died halfway (an
+	# error in the script, a signal) must not look like a pass or skip.
+	if [ "$rc" != "$_exit_rc" ]; then
+		echo "Bail out! $TEST_NAME: exited with status $rc before" \
+		    "finishing"
+	fi
+	_stop_tracked
+	_late_reports
 	if [ -n "${TEST_TMP:-}" ] && [ -d "$TEST_TMP" ]; then
 		if [ "$KEEP_TMP" = 1 ]; then
 			echo "# kept $TEST_TMP"
@@ -330,7 +392,20 @@ _self_start=$(_start_time $$)
 	    "$TEST_TIMEOUT s"
 	kill -TERM $$ 2>/dev/null
 ) </dev/null &
-track_pid $!
+_watchdog=$!
+track_pid "$_watchdog"
+
+# Sanitizer reports go to files here (see the header; UBSan's only where
+# its runtime honours log_path, e.g. clang's); the options are ours first,
+# so that the caller's ASAN_OPTIONS / UBSAN_OPTIONS can change them.  Leaks
+# are errors; no abort(), so that a report is a file and an exit status
+# rather than a core; UBSan stops at the first report (the code is built
+# with -fno-sanitize-recover) and prints the stack.
+SANITIZER_DIR=$TEST_TMP/sanitizer
+mkdir -p "$SANITIZER_DIR" || bail "cannot create $SANITIZER_DIR"
+ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:log_exe_name=1:log_path=$SANITIZER_DIR/asan${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_exe_name=1:log_path=$SANITIZER_DIR/ubsan${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+export ASAN_OPTIONS UBSAN_OPTIONS
 
 # ------------------------------------------------------------------- ports
 
@@ -387,6 +462,43 @@ wait_for_grep() {
 		sleep 0.05
 	done
 	return 1
+}
+
+# wait_for_count FILE REGEX N [SECONDS]: wait (default 5 s) until at least
+# N lines of FILE match the extended REGEX.
+wait_for_count() {
+	local n max
+	max=$(( ${4:-5} * 20 ))
+	for n in $(seq 1 "$max"); do
+		[ "$(count_matches "$1" "$2")" -ge "$3" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# wait_until SECONDS CMD...: run CMD every 50 ms until it succeeds, at most
+# SECONDS (an integer); its status is the last run's.
+wait_until() {
+	local n max=$(( $1 * 20 ))
+	shift
+	for n in $(seq 1 "$max"); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	"$@"
+}
+
+# wait_gone PID [SECONDS]: wait (default 5 s) until process PID is gone (or
+# a zombie); true if it is.
+wait_gone() {
+	wait_until "${2:-5}" _proc_gone "$1"
+}
+
+# _proc_gone PID: there is no process PID, or it is a zombie.
+_proc_gone() {
+	local st
+	st=$(_proc_start "$1") || return 0
+	[ "${st#* }" = Z ]
 }
 
 # count_matches FILE REGEX: number of lines of FILE matching REGEX.
@@ -700,12 +812,14 @@ start_proxy() {
 	bail "dns64proxy: no usable port after $_START_TRIES tries"
 }
 
-# stop_proxy: SIGTERM the proxy started last; returns its exit status.
+# stop_proxy: SIGTERM the proxy started last; returns its exit status.  A
+# sanitizer report (its leak check runs at exit) is a failed check.
 stop_proxy() {
 	local rc=0
 	[ -n "${PROXY_PID:-}" ] || return 0
 	stop_pid "$PROXY_PID" || rc=$?
 	PROXY_PID=
+	sanitizer_check
 	return $rc
 }
 
@@ -1171,13 +1285,19 @@ proxy_stats_line() {
 
 # ------------------------------------------------------------------- checks
 
+# A check made with TODO=REASON in its environment, e.g.
+#	TODO="known bug: ..." check_eq ...
+# is a TAP TODO: expected to fail (XFAIL, not counted as a failure) until
+# the bug is fixed; then it passes (XPASS, which make check reports).
 _result() {
+	local todo=
+	[ -n "${TODO:-}" ] && todo=" # TODO $TODO"
 	_checks=$((_checks + 1))
 	if [ "$1" = ok ]; then
-		echo "ok $_checks - $2"
+		echo "ok $_checks - $2$todo"
 	else
-		_failed=$((_failed + 1))
-		echo "not ok $_checks - $2"
+		[ -n "$todo" ] || _failed=$((_failed + 1))
+		echo "not ok $_checks - $2$todo"
 	fi
 }
 
@@ -1276,18 +1396,79 @@ check_range() {
 	fi
 }
 
-# finish: print the plan and a summary; exit 1 if a check failed or none
-# ran, else 0.
-finish() {
-	echo "1..$_checks"
-	if [ "$_checks" -eq 0 ]; then
-		echo "# $TEST_NAME: no checks were run"
-		exit 1
+# check_ge DESC MIN ACTUAL: integer ACTUAL >= MIN.  For "it waited for the
+# timer" (elapsed time has no upper bound in a functional test: those belong
+# in make bench).
+check_ge() {
+	case $3 in
+	''|*[!0-9-]*)
+		not_ok "$1" "not a number: '$3'"
+		return 0 ;;
+	esac
+	if [ "$3" -ge "$2" ]; then
+		ok "$1"
+	else
+		not_ok "$1" "expected >= $2, got $3"
 	fi
+}
+
+# finish: stop every process the script started (the watchdog aside) and
+# look for sanitizer reports (sanitizer_check), then print the plan and a
+# summary; exit 1 if a check failed or none ran, else 0.
+finish() {
+	_stop_tracked "$_watchdog"
+	sanitizer_check
+	if [ "$_checks" -eq 0 ]; then
+		not_ok "$TEST_NAME: no checks were run"
+	fi
+	echo "1..$_checks"
 	if [ "$_failed" -gt 0 ]; then
 		echo "# $TEST_NAME: $_failed of $_checks checks FAILED"
+		_exit_rc=1
 		exit 1
 	fi
 	echo "# $TEST_NAME: all $_checks checks passed"
+	_exit_rc=0
 	exit 0
+}
+
+# ---------------------------------------------------------------- sanitizers
+
+# The lines that start a sanitizer report on stderr.
+_SAN_RE='ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|'
+_SAN_RE+='AddressSanitizer:DEADLYSIGNAL|Sanitizer has encountered a fatal|'
+_SAN_RE+="ERROR: Can't open file"
+
+# sanitizer_check [LOG...]: one failed check for each sanitizer report in
+# $SANITIZER_DIR and for each LOG holding a report, unless reported before.
+# LOG defaults to every *.log, *.err and *.out in $TEST_TMP and the
+# directories in it: the proxy and fakeup logs, run_bin's stderr, and
+# whatever a script names so.  Processes still running cannot have written
+# their leak report yet: stop them first (stop_proxy and finish do).
+# shellcheck disable=SC2120  # LOG... is for the scripts
+sanitizer_check() {
+	local f logs=()
+	for f in "$SANITIZER_DIR"/*; do
+		[ -f "$f" ] || continue
+		[ -n "${_san_seen[$f]:-}" ] && continue
+		_san_seen[$f]=1
+		not_ok "sanitizer report ${f##*/}" "$(head -n 40 "$f")"
+	done
+	if [ $# -gt 0 ]; then
+		logs=("$@")
+	else
+		while IFS= read -r -d '' f; do
+			logs+=("$f")
+		done < <(find "$TEST_TMP" -maxdepth 2 -type f \( -name '*.log' \
+		    -o -name '*.err' -o -name '*.out' \) -print0 2>/dev/null)
+	fi
+	for f in "${logs[@]}"; do
+		[ -f "$f" ] || continue
+		[ -n "${_san_seen[$f]:-}" ] && continue
+		grep -Eq -- "$_SAN_RE" "$f" || continue
+		_san_seen[$f]=1
+		not_ok "sanitizer report in ${f#"$TEST_TMP"/}" \
+		    "$(grep -E -A 30 -- "$_SAN_RE" "$f" | head -n 40)"
+	done
+	return 0
 }

@@ -137,6 +137,51 @@ out=$(dq "raw:$(hdr 0x3011 0x0100 1 0 0 1)${QA}00002904d000000000$(
 check_eq "well-formed OPT with an empty option: NOERROR" NOERROR \
     "$(dq_field rcode "$out")"
 
+# ---------------------------------------- which error wins, and its reply
+# dnsmsg_parse_query checks in a fixed order: the opcode (NOTIMP), then the
+# header counts, TC and the parse (FORMERR), the OPT RRs (FORMERR), the
+# EDNS version (BADVERS), the question type (FORMERR for OPT, NOTIMP for
+# zone transfers).  A query with two faults gets the error of the first.
+# None of these goes upstream.
+OPT_V1=00002904d0000100000000	# OPT, bufsize 1232, version 1
+AXFR_Q=$(name_hex t.example)00fc0001
+ups0=$(count_matches "$PROXY_LOG" ' upstream ')
+out=$(dq "raw:$(hdr 0x6001 0x1000 0 0 0 0)")
+check_err "opcode STATUS and QDCOUNT=0: the opcode first" "$out" 24577 NOTIMP
+out=$(dq "raw:$(hdr 0x6002 0x0100 1 0 0 1)$QA$OPT_V1")
+check_err "RFC 6891 6.1.3: EDNS version 1" "$out" 24578 BADVERS
+check_eq "RFC 6891 6.1.3: BADVERS carries an OPT of version 0, question echoed" \
+    "1 0 a-only.t.example. A" "$(dq_field edns "$out") $(dq_field ednsver \
+    "$out") $(dq_field qname "$out") $(dq_field qtype "$out")"
+out=$(dq "raw:$(hdr 0x6003 0x0000 1 0 0 1)$AXFR_Q$OPT_V1")
+check_err "EDNS version 1 with AXFR: the version before the zone transfer" \
+    "$out" 24579 BADVERS
+out=$(dq "raw:$(hdr 0x6004 0x0100 1 0 0 1)$(name_hex a-only.t.example)00290001$OPT_V1")
+check_err "EDNS version 1 with qtype OPT: the version before the type" \
+    "$out" 24580 BADVERS
+out=$(dq "raw:$(hdr 0x6005 0x0100 1 0 0 2)$QA$OPT$OPT_V1")
+check_err "two OPT RRs, one of version 1: two OPTs first" "$out" 24581 FORMERR
+out=$(dq "raw:$(hdr 0x6006 0x0100 1 0 0 1)${QA}00002904d000010000$(
+    )0004000a0010")
+check_err "bad option length with EDNS version 1: the OPT's form first" \
+    "$out" 24582 FORMERR
+out=$(dq "raw:$(hdr 0x6007 0x0000 1 1 0 0)$AXFR_Q$RR_A")
+check_err "AXFR with ANCOUNT=1: the counts before the zone transfer" "$out" \
+    24583 FORMERR
+out=$(dq "raw:$(hdr 0x6008 0x2300 1 0 0 0)$QA")
+check_err "opcode NOTIFY with TC=1: the opcode first" "$out" 24584 NOTIMP
+# The error reply: RD and CD copied, RA set, an OPT iff the query had one.
+out=$(dq "raw:$(hdr 0x6009 0x0110 2 0 0 0)$QA$QB")
+check_err "QDCOUNT=2 with RD and CD" "$out" 24585 FORMERR
+check_eq "FORMERR reply: RD and CD copied, RA set, no OPT (the query had none)" \
+    "qr,rd,ra,cd 0" "$(dq_field flags "$out") $(dq_field edns "$out")"
+out=$(dq "raw:$(hdr 0x600a 0x0000 2 0 0 1)$QA$QB$OPT")
+check_err "QDCOUNT=2 with an OPT, RD=0" "$out" 24586 FORMERR
+check_eq "FORMERR reply: RD=0 copied, RA set, an OPT (the query had one)" \
+    "qr,ra 1" "$(dq_field flags "$out") $(dq_field edns "$out")"
+check_eq "none of the malformed queries went upstream" "$ups0" \
+    "$(count_matches "$PROXY_LOG" ' upstream ')"
+
 # Over TCP, an error reply does not end the connection.
 out=$(dq -t -T 1500 "raw:$(hdr 0x4001 0x0100 2 0 0 0)$QA$QB" \
     "raw:$(hdr 0x4002 0x8100 1 0 0 0)$QA" a-only.t.example/A/id=16387)

@@ -11,8 +11,9 @@
 # lowered to the negative TTL) plus the forwarder's answer for that name; a
 # shorter name inside a prefix gets a local NODATA with the prefix's reverse
 # zone SOA; the zone's apex has that SOA and an NS, and NODATA for other
-# types, all answered locally; names outside every prefix, and every name
-# for a client that does not get DNS64, are forwarded unchanged.
+# types, all answered locally; names outside every prefix are forwarded
+# unchanged, and so is every query DNS64 does not apply to (CD=1, RD=0
+# with recursive-only, a client outside dns64-clients).
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/integration/lib.sh"
@@ -322,5 +323,91 @@ check_eq "outside dns64-clients: apex SOA forwarded, the forwarder's NXDOMAIN" \
     "$(status_of "$out") $(authority_rrs "$out")"
 check_eq "outside dns64-clients: the apex SOA query reached the forwarder" 1 \
     "$(fakeup_count "qname=$(re_escape "$APEX96") qtype=SOA .* cd=0 ")"
+
+# ====================================================================
+# When DNS64 does not apply, PTR is not mapped either: CD=1 (the client
+# validates, RFC 6147 5.5), RD=0 with recursive-only on (the default), a
+# client outside dns64-clients (RFC 6147 6.3.3).  Such a query is
+# forwarded as it is, and fakeup's own PTR for the ip6.arpa name comes
+# back, without a CNAME and without an in-addr.arpa query.  The same name
+# from an allowed client with RD=1 and CD=0 is the control: mapped.
+# ====================================================================
+
+N38=$(rev6 2001:db8:122:344::c000:226)
+V6PTR="$N38 300 PTR v6-own.example."
+MAPPED="$N38 600 CNAME 38.2.0.192.in-addr.arpa.
+38.2.0.192.in-addr.arpa. 300 PTR host38.t.example."
+cat >"$TEST_TMP/ptr-fwd.rules" <<EOF
+match 38.2.0.192.in-addr.arpa. PTR
+  answer 38.2.0.192.in-addr.arpa. 300 IN PTR host38.t.example.
+end
+match $N38 PTR
+  answer $V6PTR
+end
+EOF
+start_fakeup "$TEST_TMP/ptr-fwd.rules"
+stop_proxy
+ACL_CONF=$TEST_TMP/ptr-acl.conf
+printf 'forwarder 127.0.0.1 port %s\nprefix %s\ndns64-clients { 127.0.0.1 ::1 }\n' \
+    "$FAKEUP_PORT" "$P96" >"$ACL_CONF"
+start_proxy -v -f "$ACL_CONF"
+
+# ptr_case DESC ARGS...: query N38 PTR with dig ARGS; sets out, v4legs (the
+# in-addr.arpa queries it caused upstream), v6legs (the ip6.arpa ones) and
+# v6leg (fakeup's last line for the ip6.arpa name).
+ptr_case() {
+	local a0 b0
+	shift
+	a0=$(fakeup_legs 38.2.0.192.in-addr.arpa. PTR)
+	b0=$(fakeup_legs "$N38" PTR)
+	out=$(q "$@" "$N38" PTR)
+	v4legs=$(( $(fakeup_legs 38.2.0.192.in-addr.arpa. PTR) - a0 ))
+	v6legs=$(( $(fakeup_legs "$N38" PTR) - b0 ))
+	v6leg=$(fakeup_last "$N38" PTR)
+}
+
+ptr_case "control"
+check_eq "control (dns64 client, RD=1, CD=0): mapped, CNAME + the in-addr.arpa PTR" \
+    "NOERROR $MAPPED" "$(status_of "$out") $(answer_rrs "$out" | lc)"
+check_eq "control: one in-addr.arpa query upstream, no ip6.arpa query" \
+    "1 0" "$v4legs $v6legs"
+check_true "control: logged as mapped" \
+    proxy_logged "$N38" PTR "mapped NOERROR upstream "
+
+ptr_case "CD=1" +cdflag
+check_eq "CD=1: forwarded, the upstream's own PTR, no CNAME (RFC 6147 5.5)" \
+    "NOERROR $V6PTR" "$(status_of "$out") $(answer_rrs "$out" | lc)"
+check_eq "CD=1: the ip6.arpa name asked upstream, no in-addr.arpa query" \
+    "0 1" "$v4legs $v6legs"
+check_match "CD=1: passed on upstream with cd=1" ' cd=1 ' "$v6leg"
+check_true "CD=1: logged as passed" \
+    proxy_logged "$N38" PTR "passed NOERROR upstream "
+
+ptr_case "RD=0" +norec
+check_eq "RD=0 (recursive-only on by default): forwarded, the upstream's own PTR, no CNAME" \
+    "NOERROR $V6PTR" "$(status_of "$out") $(answer_rrs "$out" | lc)"
+check_eq "RD=0: the ip6.arpa name asked upstream, no in-addr.arpa query" \
+    "0 1" "$v4legs $v6legs"
+check_match "RD=0: passed on upstream with rd=0" ' rd=0 ' "$v6leg"
+
+ptr_case "outside dns64-clients" -b 127.0.0.5
+check_eq "client outside dns64-clients: forwarded, the upstream's own PTR, no CNAME (RFC 6147 6.3.3)" \
+    "NOERROR $V6PTR" "$(status_of "$out") $(answer_rrs "$out" | lc)"
+check_eq "client outside dns64-clients: the ip6.arpa name asked upstream, no in-addr.arpa query" \
+    "0 1" "$v4legs $v6legs"
+check_true "client outside dns64-clients: logged as passed" \
+    wait_for_grep "$PROXY_LOG" \
+    "^127\\.0\\.0\\.5@[0-9]+ $(re_escape "$N38") PTR passed NOERROR upstream " 2
+
+# recursive-only no: RD=0 is mapped like RD=1.
+stop_proxy
+printf 'recursive-only no\n' >>"$ACL_CONF"
+start_proxy -v -f "$ACL_CONF"
+ptr_case "RD=0, recursive-only no" +norec
+check_eq "RD=0 with recursive-only no: mapped" \
+    "NOERROR $MAPPED" "$(status_of "$out") $(answer_rrs "$out" | lc)"
+check_eq "RD=0 with recursive-only no: one in-addr.arpa query, rd=0" \
+    "1 0 1" "$v4legs $v6legs $(fakeup_last 38.2.0.192.in-addr.arpa. PTR |
+    grep -c ' rd=0 ')"
 
 finish

@@ -25,13 +25,14 @@ id_qname() {
 }
 
 # tcp_close_ms PORT MODE: open a TCP connection to 127.0.0.1@PORT and print
-# how many ms pass until the proxy closes it (at most ~7000).  MODE idle:
-# send nothing; dribble: send one byte every 0.5 s, a 256-byte message
-# that never completes.
+# "MS SENDING": how many ms passed until the proxy closed it (99999: still
+# open after 20 s) and whether the client was still sending then (yes, no;
+# - for idle).  MODE idle: send nothing; dribble: send one byte every 0.5 s
+# for 30 s, a 256-byte message that never completes.
 tcp_close_ms() {
-	local port=$1 mode=$2 fd t0 t1 wpid= n rc
+	local port=$1 mode=$2 fd t0 t1 wpid= n rc sending=-
 	if ! exec {fd}<>"/dev/tcp/127.0.0.1/$port"; then
-		echo -1
+		echo "-1 -"
 		return
 	fi
 	t0=$(now_ms)
@@ -39,7 +40,7 @@ tcp_close_ms() {
 		(
 			trap '' PIPE
 			printf '\001' >&"$fd" || exit 0
-			for n in $(seq 1 14); do
+			for n in $(seq 1 60); do
 				sleep 0.5
 				printf '\000' >&"$fd" 2>/dev/null || exit 0
 			done
@@ -48,21 +49,25 @@ tcp_close_ms() {
 	fi
 	# The proxy never writes on this connection: EOF (or a reset) is
 	# read status 1, a timeout is > 128.
-	for n in 1 2 3 4 5 6 7; do
+	for n in $(seq 1 20); do
 		rc=0
 		read -r -t 1 -n 1 -u "$fd" _ 2>/dev/null || rc=$?
 		[ "$rc" -gt 128 ] || break
 	done
 	t1=$(now_ms)
+	if [ -n "$wpid" ]; then
+		sending=no
+		kill -0 "$wpid" 2>/dev/null && sending=yes
+	fi
 	exec {fd}>&-
 	if [ -n "$wpid" ]; then
 		kill "$wpid" 2>/dev/null
 		wait "$wpid" 2>/dev/null
 	fi
 	if [ "$rc" -gt 128 ]; then
-		echo 99999
+		echo "99999 $sending"
 	else
-		echo $((t1 - t0))
+		echo "$((t1 - t0)) $sending"
 	fi
 }
 
@@ -89,6 +94,15 @@ EOF
 for i in 1 2 3 4 5 6 7 8; do
 	printf 'match p%d.x.test. A\n  delay 500\n  answer p%d.x.test. 60 IN A 192.0.2.%d\nend\n' \
 	    "$i" "$i" $((100 + i))
+done >>"$rules"
+# h1-h4: never answered (the proxy's upstream-timeout ends them); marker:
+# answered at once, to see where a query stands in fakeup's log order.
+for i in 1 2 3 4; do
+	printf 'match h%d.x.test. A\n  drop\nend\n' "$i"
+done >>"$rules"
+for i in 1 2 3; do
+	printf 'match marker%d.x.test. A\n  answer marker%d.x.test. 60 IN A 192.0.2.99\nend\n' \
+	    "$i" "$i"
 done >>"$rules"
 start_fakeup "$rules"
 
@@ -158,17 +172,23 @@ check_eq "RFC 7766 8: split message: synthesized answer" \
     "a-only.t.example. 300 AAAA ${PREFIX}c000:221" "$(dq_answer "$out")"
 check_match "RFC 7766 8: second split message: real AAAA" \
     '^id=22 .* answer=both\.t\.example\. 3600 AAAA 2001:db8::2$' "$out"
-check_range "RFC 7766 8: the pieces really were 200 ms apart (>= 1.2 s)" \
-    1200 8000 $((t1 - t0))
+check_ge "RFC 7766 8: the pieces really were 200 ms apart (>= 1.2 s)" \
+    1200 $((t1 - t0))
 
 # ------------------------------------- RFC 7766 6.2.3: idle timeout
-ms=$(tcp_close_ms "$PU_PORT" idle)
+# The timer (2 s) runs out before anything else happens: the silent
+# connection is closed, not before 1.5 s; the dribbling one while it is
+# still sending (30 s of bytes), since bytes that do not complete a
+# message do not reset the timer.
+read -r ms sending < <(tcp_close_ms "$PU_PORT" idle)
 note "silent connection closed after $ms ms"
-check_range "RFC 7766 6.2.3: silent connection closed after ~2 s" 1500 4000 "$ms"
-ms=$(tcp_close_ms "$PU_PORT" dribble)
+check_ne "RFC 7766 6.2.3: silent connection closed by the proxy" 99999 "$ms"
+check_ge "RFC 7766 6.2.3: ... not before the 2 s idle timeout" 1500 "$ms"
+read -r ms sending < <(tcp_close_ms "$PU_PORT" dribble)
 note "dribbling connection closed after $ms ms"
-check_range "RFC 7766 6.2.3: 1 byte / 0.5 s never completing: closed at ~2 s" \
-    1500 4000 "$ms"
+check_eq "RFC 7766 6.2.3: 1 byte / 0.5 s never completing: closed while the client was still sending" \
+    yes "$sending"
+check_ge "RFC 7766 6.2.3: ... not before the 2 s idle timeout" 1500 "$ms"
 # A complete message resets the timer: 4 queries 1 s apart (3 s in all)
 # on one connection are all answered.
 out=$(dq -t -d 1000 -T 3000 a-only.t.example/A/id=31 both.t.example/A/id=32 \
@@ -187,21 +207,13 @@ check_nomatch "RFC 7766 6.2.3: ... and the connection stays open" '^closed' "$ou
 # only what fills the kernel's socket buffers (a few MB, ~3000 queries
 # here).  Meanwhile other clients are served.  The close is seen on the
 # proxy's side of the connection (/proc/net/tcp): the client, which reads
-# nothing, gets the FIN only after the unsent replies.  The idle timeout
-# runs from the last query the proxy took (its -v line), not from the
-# start: how long the proxy needs to fill the buffers depends on the load.
-# PB: a fresh proxy of its own, so its peak RSS (VmHWM) measures this
-# alone.
+# nothing, gets the FIN only after the unsent replies.  The memory this
+# takes (peak RSS) is a figure for make bench, not a check here.
+# PB: a fresh proxy of its own.
 FLOOD_N=40000
-FLOOD_HWM_MAX=8192	# kB
 start_proxy -f "$TEST_TMP/pu.conf" -u "127.0.0.1@$UNBOUND_PORT" \
     -p "$PREFIX/96" -v
 PB_PORT=$PROXY_PORT PB_PID=$PROXY_PID PB_LOG=$PROXY_LOG
-
-# vm_hwm PID: peak resident set size of PID in kB.
-vm_hwm() {
-	sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB$/\1/p' "/proc/$1/status"
-}
 
 # tcp_port_hex FD: the local port (4 hex digits, as /proc/net/tcp has it)
 # of this shell's TCP socket FD.
@@ -234,7 +246,6 @@ for ((i = 0; i < FLOOD_N / 1000; i++)); do
 	cat "$TEST_TMP/flood1k.bin"
 done >"$TEST_TMP/flood.bin"
 
-hwm0=$(vm_hwm "$PB_PID")
 exec {fl}<>"/dev/tcp/127.0.0.1/$PB_PORT" || bail "cannot connect to proxy"
 cport=$(tcp_port_hex "$fl")
 pport=$(printf '%04X' "$PB_PORT")
@@ -248,7 +259,8 @@ t0=$(now_ms)
 cat "$TEST_TMP/flood.bin" 1>&"$fl" 2>/dev/null </dev/null &
 fpid=$!
 track_pid "$fpid"
-sleep 0.3
+wait_for_grep "$PB_LOG" ' big\.t\.example\. A ' 10 ||
+    note "flood: no query of it answered yet"
 st=$(tcp_state "$pport" "$cport")
 out=$(dq -t -T 2000 a-only.t.example/AAAA/id=81)
 check_eq "unread replies: another TCP client is answered meanwhile" \
@@ -259,10 +271,10 @@ check_eq "unread replies: a UDP client is answered meanwhile" \
     "82 a-only.t.example. 300 AAAA ${PREFIX}c000:221" \
     "$(dq_field id "$out") $(dq_answer "$out")"
 check_eq "unread replies: ... while the flooding connection was open" 01 "$st"
-# Wait (at most 20 s) for the proxy to close its side; note when it last
+# Wait (at most 60 s) for the proxy to close its side; note when it last
 # answered a query of the flood (taken = their number).
 taken=0 t_last=$t0
-for n in $(seq 1 200); do
+for n in $(seq 1 600); do
 	st=$(tcp_state "$pport" "$cport")
 	c=$(count_matches "$PB_LOG" ' big\.t\.example\. A ')
 	if [ "$c" != "$taken" ]; then
@@ -272,22 +284,12 @@ for n in $(seq 1 200); do
 	sleep 0.1
 done
 t1=$(now_ms)
-hwm1=$(vm_hwm "$PB_PID")
 note "flood of $FLOOD_N unread queries: $taken answered, the last after" \
-    "$((t_last - t0)) ms; closed after $((t1 - t0)) ms (state '$st')," \
-    "VmHWM $hwm0 -> $hwm1 kB"
-# AddressSanitizer's quarantine keeps freed memory, so under it the RSS
-# says nothing; the count of queries taken below still does.
-if ldd "$PROXY_BIN" 2>/dev/null | grep -q libasan; then
-	note "AddressSanitizer build: peak RSS not checked"
-else
-	check_range "unread replies: peak RSS grows by less than $FLOOD_HWM_MAX kB for ~40 MB of replies" \
-	    0 "$FLOOD_HWM_MAX" $((hwm1 - hwm0))
-fi
+    "$((t_last - t0)) ms; closed after $((t1 - t0)) ms (state '$st')"
 check_range "unread replies: the proxy stopped reading: took < half of the $FLOOD_N queries" \
     1 $((FLOOD_N / 2)) "$taken"
-check_range "unread replies: closed by the idle timeout (2 s) after the last query taken (1-4 s)" \
-    1000 4000 $((t1 - t_last))
+check_ne "unread replies: the proxy closed the connection (idle timeout) while the client held it" \
+    01 "$st"
 exec {fl}>&-
 stop_pid "$fpid"
 check_true "unread replies: proxy PB still running" kill -0 "$PB_PID"
@@ -297,41 +299,69 @@ check_eq "unread replies: afterwards a new connection is served" \
     "$(dq_field id "$out") $(dq_answer "$out")"
 stop_pid "$PB_PID"
 
+# fu_before NAME_RE MARKER_RE: the number of fakeup log lines for names
+# matching NAME_RE before the first line for MARKER_RE (log order is
+# arrival order).
+fu_before() {
+	awk -v n=" qname=$1 " -v m=" qname=$2 " '
+	    $0 ~ m { exit } $0 ~ n { c++ } END { print c + 0 }' "$FAKEUP_LOG"
+}
+
+# fu_names_before NAME_RE MARKER_RE: the number of distinct names matching
+# NAME_RE asked before the first line for MARKER_RE (a retry of a name that
+# waits long for its answer is no new query).
+fu_names_before() {
+	awk -v n=" qname=$1 " -v m=" qname=$2 " '
+	    $0 ~ m { exit }
+	    $0 ~ n { for (i = 1; i <= NF; i++) if ($i ~ /^qname=/) seen[$i] = 1 }
+	    END { c = 0; for (k in seen) c++; print c }' "$FAKEUP_LOG"
+}
+
+# marker_via_proxy PORT NAME: a UDP query for NAME (a marker) through the
+# proxy at PORT; true when it is answered (by then fakeup has logged it).
+marker_via_proxy() {
+	[ "$(dq_answer "$(dnsq_at "$1" -T 5000 "$2/A")")" = \
+	    "$2. 60 A 192.0.2.99" ]
+}
+
 # PF: fakeup upstream, default limits; upstream-timeout well above the
 # 1500 ms of slow.x.test.
 printf 'upstream-timeout 3000\n' >"$TEST_TMP/pf.conf"
 start_proxy -f "$TEST_TMP/pf.conf" -u "127.0.0.1@$FAKEUP_PORT" \
     -p "$PREFIX/96" -v
-PF_PID=$PROXY_PID PF_LOG=$PROXY_LOG
+PF_PORT=$PROXY_PORT PF_PID=$PROXY_PID PF_LOG=$PROXY_LOG
 
 # ------------------------------------- RFC 7766 7: out of order
-t0=$(now_ms)
-out=$(dq -t -T 4000 slow.x.test/A/id=1 fast.x.test/A/id=2)
-t1=$(now_ms)
+out=$(dq -t -T 10000 slow.x.test/A/id=1 fast.x.test/A/id=2)
 check_eq "RFC 7766 7: slow then fast pipelined: fast's reply first" "2 1" \
     "$(ids "$out")"
 check_match "RFC 7766 7: slow's answer" \
     '^id=1 .* answer=slow\.x\.test\. 60 A 192\.0\.2\.1$' "$out"
 check_match "RFC 7766 7: fast's answer" \
     '^id=2 .* answer=fast\.x\.test\. 60 A 192\.0\.2\.2$' "$out"
-check_range "RFC 7766 7: slow (1500 ms upstream delay) answered in time" \
-    1400 3900 $((t1 - t0))
 
-# RFC 7766 6.2.1.1: pipelined queries are processed concurrently.
-t0=$(now_ms)
-out=$(dq -t -T 4000 p1.x.test/A/id=41 p2.x.test/A/id=42 p3.x.test/A/id=43 \
-    p4.x.test/A/id=44)
-t1=$(now_ms)
+# RFC 7766 6.2.1.1: pipelined queries are processed concurrently: all four
+# (500 ms upstream delay each) are sent upstream before a later UDP query
+# for a marker name, which a proxy working through them one at a time
+# would send after the first.
+run_bg "$TEST_TMP/conc.out" dnsq_at "$PF_PORT" -t -T 10000 \
+    p1.x.test/A/id=41 p2.x.test/A/id=42 p3.x.test/A/id=43 p4.x.test/A/id=44
+conc=$BG_PID
+wait_for_grep "$FAKEUP_LOG" ' qname=p1\.x\.test\. ' 10 ||
+    note "p1.x.test never reached fakeup"
+check_true "RFC 7766 6.2.1.1: marker query answered meanwhile" \
+    marker_via_proxy "$PF_PORT" marker1.x.test
+check_eq "RFC 7766 6.2.1.1: the 4 pipelined queries all went upstream before the marker" \
+    4 "$(fu_names_before 'p[1-4]\.x\.test\.' 'marker1\.x\.test\.')"
+wait "$conc"
+out=$(cat "$TEST_TMP/conc.out")
 check_eq "RFC 7766 6.2.1.1: 4 pipelined slow queries: 4 replies" 4 \
     "$(dq_count "$out")"
-# One after the other would take 2000 ms.
-check_range "RFC 7766 6.2.1.1: processed concurrently (4 x 500 ms in < 1.4 s)" \
-    400 1400 $((t1 - t0))
 
 # ------------------------- RFC 7766 5: replies on their own connection
-run_bg "$TEST_TMP/c1.out" dq -t -T 4000 slow-a.x.test/A/id=7
+run_bg "$TEST_TMP/c1.out" dq -t -T 10000 slow-a.x.test/A/id=7
 c1=$BG_PID
-run_bg "$TEST_TMP/c2.out" dq -t -T 4000 slow-b.x.test/A/id=7
+run_bg "$TEST_TMP/c2.out" dq -t -T 10000 slow-b.x.test/A/id=7
 c2=$BG_PID
 wait "$c1"
 wait "$c2"
@@ -348,9 +378,13 @@ check_eq "RFC 7766 5: connection 2 gets its own answer" \
     "$(dq_field id "$o2") $(dq_field qname "$o2") $(dq_answer "$o2")"
 
 # ------------------- RFC 7766 6.2.4: the client leaves with answers pending
+# The upstream answers (500 ms) arrive for a closed connection; the proxy
+# logs each query when it is done with it.
+n0=$(count_matches "$PF_LOG" ' p[5-8]\.x\.test\. A ')
 dq -t -c p5.x.test/A p6.x.test/A p7.x.test/A p8.x.test/A \
     >"$TEST_TMP/early.out" 2>&1
-sleep 1	# the upstream answers (500 ms) arrive for a closed connection
+check_true "RFC 7766 6.2.4: the four abandoned queries were completed" \
+    wait_for_count "$PF_LOG" ' p[5-8]\.x\.test\. A ' $((n0 + 4)) 10
 check_true "RFC 7766 6.2.4: proxy still running after the client left" \
     kill -0 "$PF_PID"
 out=$(dq -t fast.x.test/A/id=51)
@@ -363,25 +397,38 @@ check_nomatch "RFC 7766 6.2.4: nothing alarming logged" \
     'fatal|abort|assert|segmentation|double free|corrupt' \
     "$(tr 'A-Z' 'a-z' <"$PF_LOG")"
 
-# PL: at most 2 TCP clients, 2 queries in flight per connection.
-cat >"$TEST_TMP/pl.conf" <<'EOF'
-tcp-clients 2
-tcp-pipeline 2
-EOF
+# PL: at most 2 TCP clients, 2 queries in flight per connection; a query
+# fakeup never answers (h1-h4) fails once upstream-timeout (2 s) is over.
+printf 'tcp-clients 2\ntcp-pipeline 2\nupstream-timeout 2000\n' \
+    >"$TEST_TMP/pl.conf"
 start_proxy -f "$TEST_TMP/pl.conf" -u "127.0.0.1@$FAKEUP_PORT" -v
 PL_PORT=$PROXY_PORT PL_PID=$PROXY_PID
 
 # ------------------------------------- tcp-pipeline (RFC 7766 6.2.1.1)
-t0=$(now_ms)
-out=$(dq -t -T 5000 p1.x.test/A/id=61 p2.x.test/A/id=62 p3.x.test/A/id=63 \
-    p4.x.test/A/id=64)
-t1=$(now_ms)
-check_eq "tcp-pipeline 2: 4 pipelined slow queries all answered" \
-    "61 62 63 64" "$(ids "$out" | tr ' ' '\n' | sort -n | tr '\n' ' ' |
-    sed 's/ $//')"
+# h1 and h2 (never answered) take both slots; p1 and p2 must wait until
+# they fail: not sent before a later UDP marker query, and answered in the
+# end.
+p0=$(fakeup_count ' qname=p[12]\.x\.test\. ')
+run_bg "$TEST_TMP/pipe.out" dnsq_at "$PL_PORT" -t -T 15000 \
+    h1.x.test/A/id=61 h2.x.test/A/id=62 p1.x.test/A/id=63 p2.x.test/A/id=64
+pipe=$BG_PID
+wait_for_count "$FAKEUP_LOG" ' qname=h[12]\.x\.test\. ' 2 10 ||
+    note "h1/h2 never reached fakeup"
+check_true "tcp-pipeline 2: marker query answered meanwhile" \
+    marker_via_proxy "$PL_PORT" marker2.x.test
+check_eq "tcp-pipeline 2: h1 and h2 went upstream before the marker" 2 \
+    "$(fu_names_before 'h[12]\.x\.test\.' 'marker2\.x\.test\.')"
+check_eq "tcp-pipeline 2: p1 and p2 did not (only 2 in flight)" "$p0" \
+    "$(fu_before 'p[12]\.x\.test\.' 'marker2\.x\.test\.')"
+wait "$pipe"
+out=$(cat "$TEST_TMP/pipe.out")
+check_eq "tcp-pipeline 2: all 4 answered: h1, h2 SERVFAIL, p1, p2 NOERROR" \
+    "61 SERVFAIL
+62 SERVFAIL
+63 NOERROR
+64 NOERROR" "$(printf '%s\n' "$out" |
+    sed -n 's/^id=\([0-9]*\) rcode=\([A-Z]*\) .*/\1 \2/p' | sort -n)"
 check_nomatch "tcp-pipeline 2: connection not closed" '^closed' "$out"
-check_range "tcp-pipeline 2: only 2 in flight, so two 500 ms rounds" \
-    900 3000 $((t1 - t0))
 
 # -------------------------------------- tcp-clients (RFC 7766 6.2.2)
 # At the cap (tcp-clients 2) a new client is served and the connection
@@ -412,29 +459,23 @@ stop_pid "$PF_PID" || rc=$?
 check_eq "proxy PF exits 0 on SIGTERM after the early closes" 0 "$rc"
 
 # ------------------------------------------- stopping with work pending
-# Six pipelined queries on PL (tcp-pipeline 2): p3 and p4 go upstream (500
-# ms each), p5-p8 wait in the connection's buffer.  SIGTERM then: the
-# proxy ends, and starts none of the waiting ones on its way out.
-legs() {
-	local n
-	for n in "$@"; do
-		fakeup_legs "$n.x.test." A
-	done | awk '{ s += $1 } END { print s + 0 }'
-}
-in_flight=$(legs p3 p4) waiting=$(legs p5 p6 p7 p8)
+# Six pipelined queries on PL (tcp-pipeline 2): h3 and h4 go upstream (and
+# are never answered: 2 s before they fail), p5-p8 wait in the
+# connection's buffer.  SIGTERM then: the proxy ends, and starts none of
+# the waiting ones on its way out.  Once it is gone, what it sent is in
+# fakeup's socket: a query of our own for marker3.x.test, answered, comes
+# after all of it in fakeup's log.
+waiting=$(fakeup_count ' qname=p[5-8]\.x\.test\. ')
 run_bg "$TEST_TMP/stop.out" dnsq_at "$PL_PORT" -t -T 3000 \
-    p3.x.test/A/id=91 p4.x.test/A/id=92 p5.x.test/A/id=93 \
+    h3.x.test/A/id=91 h4.x.test/A/id=92 p5.x.test/A/id=93 \
     p6.x.test/A/id=94 p7.x.test/A/id=95 p8.x.test/A/id=96
-for _ in $(seq 1 40); do
-	[ "$(legs p3 p4)" -ge $((in_flight + 2)) ] && break
-	sleep 0.05
-done
-check_eq "shutdown: the first two were sent upstream (tcp-pipeline 2)" \
-    $((in_flight + 2)) "$(legs p3 p4)"
+check_true "shutdown: the first two were sent upstream (tcp-pipeline 2)" \
+    wait_for_count "$FAKEUP_LOG" ' qname=h[34]\.x\.test\. ' 2 10
 rc=0
 stop_pid "$PL_PID" || rc=$?
 check_eq "shutdown: proxy PL exits 0 on SIGTERM with queries pending" 0 "$rc"
-sleep 0.2
+check_eq "shutdown: marker query straight to fakeup answered" 192.0.2.99 \
+    "$(q_fakeup +short marker3.x.test A)"
 check_eq "shutdown: none of the four waiting queries was sent" "$waiting" \
-    "$(legs p5 p6 p7 p8)"
+    "$(fu_before 'p[5-8]\.x\.test\.' 'marker3\.x\.test\.')"
 finish

@@ -200,8 +200,11 @@ done
 out=$(dq -T 5000 "${qs[@]}")
 check_eq "200 distinct queries: 200 replies" 200 "$(dq_count "$out")"
 ports=$(fu_field 3 ' qname=p[0-9]+\.ports\.s\.test\. qtype=TXT ')
-check_eq "200 distinct queries: 200 seen upstream" 200 \
-    "$(printf '%s\n' "$ports" | grep -c .)"
+# Each name asked upstream (a slow answer may add a retry: a count of
+# names, not of queries).
+check_eq "200 distinct queries: all 200 names seen upstream" 200 \
+    "$(grep -E ' qname=p[0-9]+\.ports\.s\.test\. qtype=TXT ' "$FAKEUP_LOG" |
+    grep -o ' qname=[^ ]*' | sort -u | grep -c .)"
 # Pooled sockets: a port carries at most 8 queries in its life, so 200
 # queries use at least 25 ports, each from the whole range.
 check_range "RFC 5452 9.2: >= 25 distinct source ports for 200 queries" \
@@ -229,10 +232,12 @@ for b in $(seq 0 9); do
 done
 check_eq "1000 ID queries: 1000 replies" 1000 \
     "$(grep -c '^id=' "$TEST_TMP/ids.out")"
-# "i<client id> <upstream id>" per query, in arrival order at fakeup.
+# "i<client id> <upstream id>" per query, in arrival order at fakeup; the
+# first query of each name only (a slow answer may add a retry, whose ID
+# is just as random but would make the counts below depend on speed).
 grep -E ' qname=i[0-9]+\.ids\.s\.test\. qtype=TXT ' "$FAKEUP_LOG" |
-    sed -n 's/.* id=\([0-9]*\) qname=i\([0-9]*\)\..*/\2 \1/p' \
-    >"$TEST_TMP/ids.pairs"
+    sed -n 's/.* id=\([0-9]*\) qname=i\([0-9]*\)\..*/\2 \1/p' |
+    awk '!seen[$1]++' >"$TEST_TMP/ids.pairs"
 ids=$(cut -d' ' -f2 "$TEST_TMP/ids.pairs")
 check_eq "1000 upstream IDs logged" 1000 "$(printf '%s\n' "$ids" | grep -c .)"
 check_range "RFC 5452 9.2: upstream ID = client's ID for < 5 of 1000" 0 4 \
@@ -263,13 +268,10 @@ qs=()
 for i in $(seq 1 50); do
 	qs+=("c$i.conc.s.test/SRV")
 done
-t0=$(now_ms)
-out=$(dq -T 5000 "${qs[@]}")
-t1=$(now_ms)
-check_eq "50 concurrent delayed queries: 50 replies" 50 "$(dq_count "$out")"
-# One after the other would take 35 s.
-check_range "50 x 700 ms upstream delay answered together (in flight at once)" \
-    650 3000 $((t1 - t0))
+# One after the other they would take 35 s, more than dnsq waits.
+out=$(dq -T 20000 "${qs[@]}")
+check_eq "50 concurrent delayed queries (700 ms each): 50 replies within 20 s" \
+    50 "$(dq_count "$out")"
 # At most 4 queries in flight share a port (birthday odds, RFC 5452 5).
 check_range "RFC 5452 9.2: >= 13 distinct source ports for 50 in flight at once" \
     13 50 "$(fu_field 3 ' qname=c[0-9]+\.conc\.s\.test\. qtype=SRV ' |
@@ -279,27 +281,22 @@ check_range "RFC 5452 9.2: no port carried more than 4 of them at once" 1 4 \
     sort | uniq -c | sort -n | tail -n 1 | awk '{ print $1 }')"
 
 # ----------------------- retries: an unreachable forwarder, then the next
+# The ICMP error ends the try at once: the answer comes from the second
+# forwarder long before the first's upstream-timeout (30 s), which dnsq
+# does not wait for (10 s).
 closed=$(dead_port) || bail "no free port"
-printf 'upstream-timeout 3000\n' >"$TEST_TMP/icmp.conf"
+printf 'upstream-timeout 30000\n' >"$TEST_TMP/icmp.conf"
 start_proxy -f "$TEST_TMP/icmp.conf" -u "127.0.0.1@$closed" \
     -u "127.0.0.1@$F1_PORT" -p "$PREFIX/96" -v
-t0=$(now_ms)
-out=$(dq -T 5000 icmp.s.test/A)
-t1=$(now_ms)
-check_eq "closed first forwarder: answer from the second" \
+out=$(dq -T 10000 icmp.s.test/A)
+check_eq "closed first forwarder (ICMP unreachable): answer from the second, before the timeout" \
     "icmp.s.test. 60 A 192.0.2.80" "$(dq_answer "$out")"
-check_range "closed first forwarder (ICMP unreachable): answered long before the 3 s timeout" \
-    0 1500 $((t1 - t0))
 check_match "log: answered by the second forwarder" \
     "^127\\.0\\.0\\.1@[0-9]+ icmp\\.s\\.test\\. A passed NOERROR upstream 127\\.0\\.0\\.1@$F1_PORT\$" \
     "$(cat "$PROXY_LOG")"
-t0=$(now_ms)
-out=$(dq -T 5000 icmp.s.test/AAAA)
-t1=$(now_ms)
-check_eq "closed first forwarder, both legs: synthesized" \
+out=$(dq -T 10000 icmp.s.test/AAAA)
+check_eq "closed first forwarder, both legs: synthesized, before the timeout" \
     "icmp.s.test. 60 AAAA ${PREFIX}c000:250" "$(dq_answer "$out")"
-check_range "closed first forwarder, both legs: well before the 3 s timeout" 0 1500 \
-    $((t1 - t0))
 
 # A dropped query is retried on the next forwarder after upstream-timeout.
 printf 'upstream-timeout 300\n' >"$TEST_TMP/drop.conf"
@@ -311,8 +308,8 @@ t1=$(now_ms)
 check_eq "dropped by the first forwarder: answer from the second" \
     "NOERROR drop.s.test. 60 A 192.0.2.99" \
     "$(dq_field rcode "$out") $(dq_answer "$out")"
-check_range "dropped: second forwarder asked after the 300 ms timeout" \
-    280 1500 $((t1 - t0))
+check_ge "dropped: second forwarder asked after the 300 ms timeout" \
+    280 $((t1 - t0))
 check_eq "dropped: each forwarder asked once" "1 1" \
     "$(count_matches "$F1_LOG" ' qname=drop\.s\.test\. ') $(count_matches \
     "$F2_LOG" ' qname=drop\.s\.test\. ')"
@@ -327,8 +324,7 @@ t0=$(now_ms)
 out=$(dq -T 5000 drop1.s.test/A)
 t1=$(now_ms)
 check_eq "single silent forwarder: SERVFAIL" SERVFAIL "$(dq_field rcode "$out")"
-check_range "single silent forwarder: after two 300 ms tries" 550 2000 \
-    $((t1 - t0))
+check_ge "single silent forwarder: after two 300 ms tries" 550 $((t1 - t0))
 check_eq "single silent forwarder: asked twice" 2 \
     "$(count_matches "$F1_LOG" ' qname=drop1\.s\.test\. ')"
 check_eq "RFC 5452 9.2: the retry uses a new source port" 2 \
