@@ -149,11 +149,13 @@ policy_plan(const struct conf *conf, const struct policy_query *pq,
 	}
 	if (mask == 0 || policy_never(conf, pq->qname))
 		return (PLAN_FORWARD);
-	if (pq->qtype == LDNS_RR_TYPE_AAAA)
-		return (PLAN_DNS64);
-	/* RFC 6147 5.3.1: the reverse zones of our prefixes are ours. */
+	/*
+	 * RFC 6147 5.3.1: the reverse zones of our prefixes are ours, for
+	 * every type; an AAAA query for a name in them is no DNS64 case.
+	 */
 	if (!reverse_find(conf, pq->qname, rev))
-		return (PLAN_FORWARD);
+		return (pq->qtype == LDNS_RR_TYPE_AAAA ? PLAN_DNS64 :
+		    PLAN_FORWARD);
 	if (rev->nibbles < 32)
 		return (PLAN_LOCAL);		/* the apex, or no data */
 	if (pq->qtype == LDNS_RR_TYPE_PTR && conf->ipv4only_arpa &&

@@ -114,9 +114,7 @@ ${PTR33,,}" "$(status_of "$out" | tr '[:upper:]' '[:lower:]') $(answer_rrs "$out
 	    "$(status_of "$out") $(ancount_of "$out") $(answer_rrs "$out")"
 	check_true "$t apex NS: answered locally (no upstream)" \
 	    proxy_logged "$zone" NS "local NOERROR\$"
-	# AAAA too: at 84bf5ea an AAAA query takes the DNS64 path before
-	# the reverse zones are looked at, so the apex AAAA is forwarded and
-	# gets the upstream's NXDOMAIN (a daemon bug, reported to the lead).
+	# AAAA too: a name in the reverse zone is no DNS64 case.
 	for type in PTR TXT A AAAA; do
 		out=$(q "$zone" "$type")
 		check_eq "$t apex $type: NODATA with the zone's SOA" \
@@ -297,8 +295,7 @@ check_eq "fakeup: 28-nibble name under the /96 -> NODATA, no upstream query" \
     "NOERROR 0 $before" \
     "$(status_of "$out") $(ancount_of "$out") $(grep -c . "$FAKEUP_LOG")"
 
-# The apex: SOA, NS and any other type, nothing upstream (AAAA: see the
-# daemon bug noted above).
+# The apex: SOA, NS and any other type, nothing upstream.
 before=$(grep -c . "$FAKEUP_LOG")
 for type in SOA NS TXT PTR AAAA; do
 	out=$(q "$APEX96" "$type")

@@ -176,6 +176,13 @@ static const struct {
 	    LDNS_RR_TYPE_NS, 1, 1, NULL, PLAN_LOCAL, 24 },
 	{ "2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.b.9.f.f.4.6.0.0.ip6.arpa.",
 	    LDNS_RR_TYPE_PTR, 1, 1, NULL, PLAN_LOCAL, 25 },
+	/* Every type in the reverse zone, AAAA included, is ours. */
+	{ "0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.b.9.f.f.4.6.0.0.ip6.arpa.",
+	    LDNS_RR_TYPE_AAAA, 1, 1, NULL, PLAN_LOCAL, 24 },
+	{ "1.2.2.0.0.0.0.c.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.b.9.f.f.4.6.0.0."
+	    "ip6.arpa.", LDNS_RR_TYPE_AAAA, 1, 1, NULL, PLAN_REVERSE_MAP, 32 },
+	{ "0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.b.9.f.f.4.6.0.0.ip6.arpa.",
+	    LDNS_RR_TYPE_AAAA, 0, 1, NULL, PLAN_FORWARD, 0 },
 	{ "1.2.2.0.0.0.0.c.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.b.9.f.f.4.6.0.0."
 	    "ip6.arpa.", LDNS_RR_TYPE_PTR, 1, 1, NULL, PLAN_REVERSE_MAP, 32 },
 	{ "1.2.2.0.0.0.0.C.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.B.9.F.F.4.6.0.0."
