@@ -70,6 +70,7 @@ struct tcp_conn {
 	TAILQ_ENTRY(tcp_conn)	 entry;		/* idle longest first */
 	struct listener		*l;
 	struct bufferevent	*bev;
+	evutil_socket_t		 fd;		/* ours to close */
 	struct event		*ev_idle;
 	struct sockaddr_storage	 peer;
 	socklen_t		 peerlen;
@@ -736,6 +737,29 @@ make_room(struct listener *l, int refused)
 	return (1);
 }
 
+/* Close the connection idle longest with no query in flight, if any. */
+static int
+close_idle(struct listener *l)
+{
+	struct tcp_conn	*conn;
+	char		 name[SA_STRLEN];
+	int		 n = 0;
+
+	TAILQ_FOREACH(conn, &l->conns, entry) {
+		if (conn->npending == 0)
+			break;
+		if (++n == TCP_EVICT_SCAN)
+			return (0);
+	}
+	if (conn == NULL)
+		return (0);
+	log_debug("%s: tcp connection closed, out of descriptors",
+	    sa_str((struct sockaddr *)&conn->peer, name, sizeof(name)));
+	STATS_INC(l->w->stats.tcp_closed_cap);
+	conn_free(conn);
+	return (1);
+}
+
 static void
 serve_conn(struct listen_sock *ls, evutil_socket_t fd, struct sockaddr *sa,
     int salen)
@@ -770,12 +794,17 @@ serve_conn(struct listen_sock *ls, evutil_socket_t fd, struct sockaddr *sa,
 		return;
 	}
 	conn->l = l;
+	conn->fd = fd;
 	conn->refused = refused;
 	TAILQ_INIT(&conn->pending);
 	memcpy(&conn->peer, sa, salen);
 	conn->peerlen = salen;
-	if ((conn->bev = bufferevent_socket_new(l->w->base, fd,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+	/*
+	 * Not BEV_OPT_CLOSE_ON_FREE: libevent may close the socket later than
+	 * bufferevent_free(), and conn_free() must have the descriptor back at
+	 * once to refill the reserve.
+	 */
+	if ((conn->bev = bufferevent_socket_new(l->w->base, fd, 0)) == NULL) {
 		log_warnx("%s: bufferevent_socket_new failed", __func__);
 		limit_release(l->w->srv->tcp_limit, sa);
 		close(fd);
@@ -787,6 +816,7 @@ serve_conn(struct listen_sock *ls, evutil_socket_t fd, struct sockaddr *sa,
 		log_warnx("%s: evtimer_new failed", __func__);
 		limit_release(l->w->srv->tcp_limit, sa);
 		bufferevent_free(conn->bev);
+		close(fd);
 		free(conn);
 		return;
 	}
@@ -816,9 +846,10 @@ tcp_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 /*
  * accept() failed.  Out of descriptors, the spare one lets us take the
  * client anyway (it gets an answer, if only SERVFAIL, or a clean close)
- * instead of leaving it in the backlog to time out.  Without a spare, or
- * for other errors, the socket would stay readable and accepting again at
- * once would spin: pause for a second, as unwind does.
+ * instead of leaving it in the backlog to time out; with the spare in use,
+ * the connection idle longest gives its descriptor up (RFC 7766 6.2.2).
+ * Without either, or for other errors, the socket would stay readable and
+ * accepting again at once would spin: pause for a second, as unwind does.
  */
 static void
 tcp_accept_error_cb(struct evconnlistener *evl, void *arg)
@@ -830,8 +861,10 @@ tcp_accept_error_cb(struct evconnlistener *evl, void *arg)
 	struct timeval		 tv = { 1, 0 };
 	int			 fd;
 
-	if ((errno == EMFILE || errno == ENFILE) && l->reserve != -1) {
-		close(l->reserve);
+	if ((errno == EMFILE || errno == ENFILE) &&
+	    (l->reserve != -1 || close_idle(l))) {
+		if (l->reserve != -1)
+			close(l->reserve);
 		l->reserve = -1;
 		fd = accept4(evconnlistener_get_fd(evl), (struct sockaddr *)&ss,
 		    &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -877,6 +910,7 @@ conn_free(struct tcp_conn *conn)
 	limit_release(l->w->srv->tcp_limit, (struct sockaddr *)&conn->peer);
 	event_free(conn->ev_idle);
 	bufferevent_free(conn->bev);
+	close(conn->fd);
 	free(conn);
 	/* A descriptor is free again: keep one in reserve. */
 	reserve_take(l);
