@@ -23,10 +23,11 @@ void	log_debug(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
 /*
  * Errors (log_warn, log_warnx) repeated within an interval are counted,
- * not logged; log_flush() logs the "N more like this" of the intervals
- * that ended (call it periodically and at exit).
+ * not logged; log_flush(0) logs the "N more like this" of the intervals
+ * that ended (call it periodically), log_flush(1) those of every interval
+ * (at exit, so that nothing counted is lost).
  */
-void	log_flush(void);
+void	log_flush(int);
 /* Startup failures only: log and exit(1). */
 __attribute__((__noreturn__)) void fatal(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));

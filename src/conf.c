@@ -614,8 +614,9 @@ conf_log_setup(const struct conf *conf)
 			off += snprintf(buf + off, sizeof(buf) - off, "%s%s",
 			    off ? " " : "", sa_str((const struct sockaddr *)
 			    &a->ss, name, sizeof(name)));
-	log_info("forwarders %s (%s), %s", buf, conf->forwarders_from ?
-	    conf->forwarders_from : "configured",
+	log_info("forwarders %s (%s%s), %s", buf, conf->forwarders_from ?
+	    "from " : "", conf->forwarders_from ? conf->forwarders_from :
+	    "configured",
 	    conf->fwd_selection == FWD_SELECT_ORDERED ? "ordered" :
 	    conf->fwd_selection == FWD_SELECT_ROUNDROBIN ? "round-robin" :
 	    "fastest first");

@@ -88,11 +88,14 @@ rate_flush(uint64_t now, int all)
 		r = &log_rates[i];
 		if (r->msg[0] == '\0' || (!all && now - r->start < LOG_RATE_MS))
 			continue;
-		if (r->more > 0) {
+		if (r->more > 0 && now - r->start >= LOG_RATE_MS)
 			snprintf(line, sizeof(line), "%u more like this in %d s: "
 			    "%.1023s", r->more, LOG_RATE_MS / 1000, r->msg);
+		else if (r->more > 0)
+			snprintf(line, sizeof(line), "%u more like this: %.1023s",
+			    r->more, r->msg);
+		if (r->more > 0)
 			emit(LOG_ERR, line);
-		}
 		r->msg[0] = '\0';
 	}
 }
@@ -136,10 +139,10 @@ rate_limited(const char *msg)
 }
 
 void
-log_flush(void)
+log_flush(int all)
 {
 	pthread_mutex_lock(&log_rate_mtx);
-	rate_flush(mono_ms(), 0);
+	rate_flush(mono_ms(), all);
 	pthread_mutex_unlock(&log_rate_mtx);
 }
 

@@ -253,7 +253,7 @@ chore_cb(evutil_socket_t fd, short events, void *arg)
 	(void)fd;
 	(void)events;
 	(void)cache_sweep(mc->srv->cache, mono_ms(), SWEEP_MAX);
-	log_flush();
+	log_flush(0);
 }
 
 static void
@@ -431,6 +431,8 @@ main(int argc, char *argv[])
 			fatal("daemon");
 		log_init(0, LOG_DAEMON);
 	}
+	/* After daemon(): in daemon mode, these lines belong in syslog. */
+	conf_log_setup(server_conf(mc.srv));
 	if ((mc.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	for (i = 0; sigs[i] != 0; i++) {
@@ -471,6 +473,6 @@ main(int argc, char *argv[])
 	conf_addrlist_clear(&mc.cli.forwarders);
 	conf_prefixlist_clear(&mc.cli.prefixes);
 	acl_clear(&mc.cli.acl);
-	log_flush();
+	log_flush(1);
 	return (0);
 }

@@ -247,7 +247,6 @@ server_open(struct conf *conf, unsigned int nworkers)
 		goto fail;
 	conf->generation = sp->generation = 1;
 	sp->conf = conf_ref(conf);
-	conf_log_setup(conf);
 	return (&sp->pub);
  fail:
 	server_free(&sp->pub);
