@@ -399,6 +399,7 @@ dnsmsg_query(const ldns_rdf *qname, ldns_rr_type type, ldns_rr_class class,
 {
 	ldns_pkt	*pkt;
 	ldns_rdf	*name;
+	ldns_rr		*q;
 
 	if ((name = ldns_rdf_clone(qname)) == NULL)
 		return (NULL);
@@ -406,6 +407,14 @@ dnsmsg_query(const ldns_rdf *qname, ldns_rr_type type, ldns_rr_class class,
 		ldns_rdf_deep_free(name);
 		return (NULL);
 	}
+	/*
+	 * ldns turns type 0 into A and class 0 into IN: the forwarder's A
+	 * records would then match and reach a client that asked for type 0.
+	 * The question goes upstream as the client asked it.
+	 */
+	q = ldns_rr_list_rr(ldns_pkt_question(pkt), 0);
+	ldns_rr_set_type(q, type);
+	ldns_rr_set_class(q, class);
 	/* RFC 5452 9.2: an unpredictable ID from a CSPRNG. */
 	ldns_pkt_set_id(pkt, arc4random_uniform(65536));
 	ldns_pkt_set_rd(pkt, rd);

@@ -1491,6 +1491,55 @@ START_TEST(test_query)
 }
 END_TEST
 
+/*
+ * The question goes upstream as the client asked it: ldns_pkt_query_new()
+ * turns type 0 into A and class 0 into IN, and an A answer would match.
+ * Found by fuzzing (tests/fuzz/crashes/fuzz_reply/regress-qtype-0).
+ */
+START_TEST(test_query_type_class_0)
+{
+	static const struct {
+		ldns_rr_type	 type;
+		ldns_rr_class	 class;
+	} tc[] = {
+		{ 0, LDNS_RR_CLASS_IN },
+		{ LDNS_RR_TYPE_AAAA, 0 },
+		{ 0, 0 },
+	};
+	ldns_rdf	*qname = dname("example.com.");
+	ldns_pkt	*q, *r;
+	struct msg	 out;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(tc) / sizeof(tc[0]); i++) {
+		q = dnsmsg_query(qname, tc[i].type, tc[i].class, 1, 0, 0,
+		    1232);
+		ck_assert_ptr_nonnull(q);
+		ck_assert_int_eq(ldns_rr_get_type(qrr(q)), tc[i].type);
+		ck_assert_int_eq(ldns_rr_get_class(qrr(q)), tc[i].class);
+		/* On the wire: question type and class, then the OPT. */
+		to_msg(q, &out);
+		ck_assert_uint_eq(ldns_read_uint16(out.b + out.len - 15),
+		    tc[i].type);
+		ck_assert_uint_eq(ldns_read_uint16(out.b + out.len - 13),
+		    tc[i].class);
+		/* An answer about A/IN is not the answer to it. */
+		r = ldns_pkt_clone(q);
+		ck_assert_ptr_nonnull(r);
+		ldns_pkt_set_qr(r, 1);
+		ck_assert(dnsmsg_reply_matches(q, r));
+		ldns_rr_set_type(ldns_rr_list_rr(ldns_pkt_question(r), 0),
+		    LDNS_RR_TYPE_A);
+		ldns_rr_set_class(ldns_rr_list_rr(ldns_pkt_question(r), 0),
+		    LDNS_RR_CLASS_IN);
+		ck_assert(!dnsmsg_reply_matches(q, r));
+		ldns_pkt_free(r);
+		ldns_pkt_free(q);
+	}
+	ldns_rdf_deep_free(qname);
+}
+END_TEST
+
 /* RFC 5452 9.2: IDs are unpredictable, not a counter. */
 START_TEST(test_query_ids)
 {
@@ -1825,6 +1874,7 @@ dnsmsg_suite(void)
 	    sizeof(reply_cases) / sizeof(reply_cases[0]));
 	tcase_add_loop_test(tc, test_query, 0,
 	    sizeof(queries) / sizeof(queries[0]));
+	tcase_add_test(tc, test_query_type_class_0);
 	tcase_add_test(tc, test_query_ids);
 	tcase_add_loop_test(tc, test_reply_matches, 0,
 	    sizeof(matches) / sizeof(matches[0]));
