@@ -531,3 +531,48 @@ dnsmsg_name_in(const ldns_rdf *name, const uint8_t *z, size_t zlen)
 	}
 	return (0);
 }
+
+char *
+dnsmsg_pkt2str(const ldns_pkt *pkt)
+{
+	ldns_pkt		*copy;
+	ldns_edns_option_list	*list;
+	ldns_edns_option	*opt;
+	ldns_buffer		*buf = NULL;
+	char			*s = NULL, *out = NULL;
+	size_t			 i, n, slen, blen;
+
+	if ((copy = ldns_pkt_clone(pkt)) == NULL ||
+	    (buf = ldns_buffer_new(256)) == NULL)
+		goto done;
+	if ((list = ldns_pkt_edns_get_option_list(copy)) != NULL) {
+		n = ldns_edns_option_list_get_count(list);
+		ldns_buffer_printf(buf, ";; EDNS options (code/length):");
+		for (i = 0; i < n; i++) {
+			opt = ldns_edns_option_list_get_option(list, i);
+			ldns_buffer_printf(buf, " %u/%zu",
+			    (unsigned int)ldns_edns_get_code(opt),
+			    ldns_edns_get_size(opt));
+		}
+		ldns_buffer_printf(buf, "\n");
+	}
+	/* ldns prints what is left, the rest of the OPT included. */
+	ldns_pkt_set_edns_option_list(copy, NULL);
+	ldns_rdf_deep_free(ldns_pkt_edns_data(copy));
+	ldns_pkt_set_edns_data(copy, NULL);
+	if (ldns_buffer_status(buf) != LDNS_STATUS_OK ||
+	    (s = ldns_pkt2str(copy)) == NULL)
+		goto done;
+	slen = strlen(s);
+	blen = ldns_buffer_position(buf);
+	if ((out = malloc(slen + blen + 1)) != NULL) {
+		memcpy(out, s, slen);
+		memcpy(out + slen, ldns_buffer_begin(buf), blen);
+		out[slen + blen] = '\0';
+	}
+ done:
+	free(s);
+	ldns_buffer_free(buf);
+	ldns_pkt_free(copy);
+	return (out);
+}

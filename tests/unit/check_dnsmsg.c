@@ -1841,6 +1841,47 @@ START_TEST(test_name_in)
 END_TEST
 
 /*
+ * dnsmsg_pkt2str: ldns_pkt2str() wrote through NULL for a CHAIN option
+ * (found by tests/fuzz); the options are listed by code and length.
+ */
+START_TEST(test_pkt2str)
+{
+	static const uint8_t	 opts[] = {
+		0, 13, 0, 1, 0,			/* CHAIN, the root */
+		0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8	/* COOKIE */
+	};
+	struct msg		 m;
+	ldns_pkt		*req;
+	char			*s;
+
+	memset(&m, 0, sizeof(m));
+	b_good(&m);
+	add_opt(&m, 1232, 0, 1, opts, sizeof(opts));
+	req = good_req(&m);
+	s = dnsmsg_pkt2str(req);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_ptr_nonnull(strstr(s, "www.example.com."));
+	ck_assert_ptr_nonnull(strstr(s, "udp: 1232"));
+	ck_assert_ptr_nonnull(strstr(s, ";; EDNS options (code/length): "
+	    "13/1 10/8\n"));
+	free(s);
+	/* The packet is untouched: its options are still there. */
+	ck_assert_uint_eq(ldns_edns_option_list_get_count(
+	    ldns_pkt_edns_get_option_list(req)), 2);
+	ldns_pkt_free(req);
+
+	memset(&m, 0, sizeof(m));
+	b_good(&m);
+	req = good_req(&m);
+	s = dnsmsg_pkt2str(req);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_ptr_null(strstr(s, "EDNS"));
+	free(s);
+	ldns_pkt_free(req);
+}
+END_TEST
+
+/*
  * dnsmsg_move_section
  */
 
@@ -1986,6 +2027,10 @@ dnsmsg_suite(void)
 	tc = tcase_create("sections");
 	tcase_add_loop_test(tc, test_move_section, 0,
 	    sizeof(moves) / sizeof(moves[0]));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("logs");
+	tcase_add_test(tc, test_pkt2str);
 	suite_add_tcase(s, tc);
 	return (s);
 }
