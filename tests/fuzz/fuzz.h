@@ -28,7 +28,7 @@ void	 fuzz_fail(const char *, int, const char *) __attribute__((noreturn));
 struct fuzz_wire {
 	unsigned int	 nopt;		/* OPT RRs, in any section */
 	unsigned int	 opt_outside;	/* OPT RRs outside the additional */
-	unsigned int	 ntsig;		/* TSIG RRs */
+	unsigned int	 ntsig;		/* TSIG RRs in the additional section */
 	unsigned int	 tsig_not_last;	/* TSIG RRs that are not the last RR */
 	unsigned int	 bad_addr;	/* IN A without 4, IN AAAA without 16 */
 	uint32_t	 sig;		/* the RRs, as fuzz_pkt_sig() */

@@ -132,7 +132,8 @@ fuzz_wire_walk(const uint8_t *w, size_t len, struct fuzz_wire *fw)
 				fw->opt_outside++;
 		}
 		if (type == LDNS_RR_TYPE_TSIG) {
-			fw->ntsig++;
+			if (sec == 3)
+				fw->ntsig++;
 			if (i + 1 != total)
 				fw->tsig_not_last++;
 		}

@@ -294,6 +294,9 @@ put "$RDIR/badvers" "$(hdr 0x0001 0x8180 1 0 0 1)" "$rq" \
 # A compression pointer to itself in the answer.
 put "$RDIR/ptr-loop" "$(hdr 0x0001 0x8180 1 1 0 0)" "$rq" \
     "$(rr c01d 28 1 300 20010db8000000000000000000000001)"
+# A TSIG as the last RR, but in the authority section: ldns keeps it there.
+put "$RDIR/tsig-authority" "$(hdr 0x0001 0x8180 1 0 1 0)" "$rq" \
+    "$(rr "$(name key)" 250 255 0 "$(name hmac-sha256)$(repeat 17 00)")"
 # RFC 8945: a TSIG as the last RR, after the OPT.
 put "$RDIR/tsig-last" "$(hdr 0x0001 0x8180 1 1 0 2)" "$rq" \
     "$(rr c00c 1 1 300 01020304)" "$(opt 1232 0 0 0 "")" \
