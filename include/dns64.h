@@ -11,6 +11,7 @@
 struct acl;
 
 #define DNS64_WKP_TTL_CAP	600	/* RFC 6147 5.1.7 */
+#define DNS64_CHAIN_MAX		16	/* CNAME hops dns64_chain_end() takes */
 
 /* A Pref64::/n of RFC 6052 2.2. */
 struct dns64_prefix {
@@ -45,7 +46,9 @@ ldns_rdf	*dns64_ip6arpa_name(const uint8_t *);
 /*
  * Answer sections (RFC 6147 5.1.5, 5.1.7).  dns64_chain_end() follows the
  * CNAME chain from name through the section and returns its last name (a
- * pointer into the list, or name itself).
+ * pointer into the list, or name itself), or where it is after
+ * DNS64_CHAIN_MAX hops (resolvers stop well before: Unbound and BIND
+ * after 11 restarts).
  */
 const ldns_rdf	*dns64_chain_end(const ldns_rr_list *, const ldns_rdf *);
 /* 1 for CNAME and DNAME RRs and the RRSIGs that cover them. */

@@ -90,5 +90,13 @@ int		 dnsmsg_has_ede(ldns_pkt *, uint16_t, uint16_t);
 int		 dnsmsg_name_in(const ldns_rdf *, const uint8_t *, size_t);
 /* Move all RRs of one section of src to the end of the same one of dst. */
 int		 dnsmsg_move_section(ldns_pkt *, ldns_pkt *, ldns_pkt_section);
+/*
+ * ldns_pkt2str() for the logs, safe with any EDNS option: ldns 1.8.3
+ * writes through a NULL pointer when it prints a CHAIN option (RFC 7901,
+ * code 13), so its own dump of a client's query can be a crash.  The
+ * options are listed by code and length after the packet.  NULL on
+ * allocation failure; free() the result.
+ */
+char		*dnsmsg_pkt2str(const ldns_pkt *);
 
 #endif /* DNSMSG_H */

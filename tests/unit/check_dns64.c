@@ -398,6 +398,42 @@ START_TEST(test_chain_end)
 }
 END_TEST
 
+/*
+ * A chain of DNS64_CHAIN_MAX CNAMEs is followed to its end; a longer one
+ * (here by 2) ends after DNS64_CHAIN_MAX hops, so that a section of
+ * thousands of CNAMEs costs a bounded number of scans.
+ */
+START_TEST(test_chain_max)
+{
+	ldns_rr_list	*l;
+	ldns_rr		*rr;
+	ldns_rdf	*start = dname("c0.t.example."), *last;
+	char		 s[128];
+	int		 i, len;
+
+	for (len = DNS64_CHAIN_MAX; len <= DNS64_CHAIN_MAX + 2; len += 2) {
+		l = ldns_rr_list_new();
+		ck_assert_ptr_nonnull(l);
+		/* Last link first: each hop scans past the others. */
+		for (i = len - 1; i >= 0; i--) {
+			snprintf(s, sizeof(s),
+			    "c%d.t.example. 60 IN CNAME c%d.t.example.", i,
+			    i + 1);
+			ck_assert_int_eq(ldns_rr_new_frm_str(&rr, s, 0, NULL,
+			    NULL), LDNS_STATUS_OK);
+			ck_assert(ldns_rr_list_push_rr(l, rr));
+		}
+		snprintf(s, sizeof(s), "c%d.t.example.", DNS64_CHAIN_MAX);
+		last = dname(s);
+		ck_assert_int_eq(ldns_dname_compare(dns64_chain_end(l, start),
+		    last), 0);
+		ldns_rdf_deep_free(last);
+		ldns_rr_list_deep_free(l);
+	}
+	ldns_rdf_deep_free(start);
+}
+END_TEST
+
 /* An exclusion list of the given networks. */
 static void
 exclude_list(struct acl *acl, const char **nets)
@@ -621,6 +657,7 @@ dns64_suite(void)
 	tcase_add_test(tc, test_negative_ttl);
 	tcase_add_test(tc, test_synth_rr);
 	tcase_add_test(tc, test_chain_end);
+	tcase_add_test(tc, test_chain_max);
 	tcase_add_test(tc, test_chain_rr);
 	tcase_add_loop_test(tc, test_strip_excluded, 0,
 	    sizeof(excl_cases) / sizeof(excl_cases[0]));

@@ -465,6 +465,43 @@ b_two_tsig(struct msg *m)
 	add_raw_rr(m, 3, LDNS_RR_TYPE_TSIG, LDNS_RR_CLASS_ANY, t, 1);
 }
 
+/*
+ * ldns reads an RR's RDATA field by field and goes on where the fields
+ * end: here two TSIG RRs ride in the RDATA of a class CH A (RDLENGTH 4 +
+ * 2 x 12), so that the walk over RDLENGTHs sees A, A, A, TSIG (last) and
+ * ldns sees A, TSIG, TSIG (the first leaked; ldns takes one RR off
+ * ARCOUNT for each TSIG).
+ */
+static void
+b_hidden_tsig(struct msg *m)
+{
+	static const uint8_t	 a[4] = { 192, 0, 2, 1 }, t[] = { 0 };
+	uint8_t			 rd[4 + 2 * 12];
+	int			 i;
+
+	b_good(m);
+	memcpy(rd, a, 4);
+	for (i = 0; i < 2; i++) {
+		/* root, TSIG, ANY, TTL 0, RDLENGTH 1, the root name */
+		memcpy(rd + 4 + 12 * i,
+		    "\000\000\372\000\377\000\000\000\000\000\001\000", 12);
+	}
+	add_raw_rr(m, 3, LDNS_RR_TYPE_A, LDNS_RR_CLASS_CH, rd, sizeof(rd));
+	add_raw_rr(m, 3, LDNS_RR_TYPE_A, LDNS_RR_CLASS_CH, a, 4);
+	add_raw_rr(m, 3, LDNS_RR_TYPE_A, LDNS_RR_CLASS_CH, a, 4);
+	add_raw_rr(m, 3, LDNS_RR_TYPE_TSIG, LDNS_RR_CLASS_ANY, t, 1);
+}
+
+/* A class CH A with RDLENGTH 5: ldns reads 4 and the next RR from 1. */
+static void
+b_ch_a5(struct msg *m)
+{
+	static const uint8_t	 a[5] = { 192, 0, 2, 1, 0 };
+
+	b_good(m);
+	add_raw_rr(m, 3, LDNS_RR_TYPE_A, LDNS_RR_CLASS_CH, a, 5);
+}
+
 #define ANY	-1
 static const struct {
 	const char	*name;
@@ -498,6 +535,10 @@ static const struct {
 	{ "two OPT", b_two_opt, DNSMSG_ERROR, LDNS_RCODE_FORMERR, 1 },
 	{ "256 OPT", b_256_opt, DNSMSG_ERROR, LDNS_RCODE_FORMERR, ANY },
 	{ "two TSIG", b_two_tsig, DNSMSG_ERROR, LDNS_RCODE_FORMERR, 0 },
+	{ "TSIG in RDATA", b_hidden_tsig, DNSMSG_ERROR, LDNS_RCODE_FORMERR,
+	    0 },
+	{ "CH A with RDLENGTH 5", b_ch_a5, DNSMSG_ERROR, LDNS_RCODE_FORMERR,
+	    0 },
 	{ "option length past RDATA", b_opt_badlen, DNSMSG_ERROR,
 	    LDNS_RCODE_FORMERR, 1 },
 	{ "half an option header", b_opt_cut_header, DNSMSG_ERROR,
@@ -1328,6 +1369,53 @@ r_opt_tsig_last(struct msg *m)
 	add_raw_rr(m, 3, LDNS_RR_TYPE_TSIG, LDNS_RR_CLASS_ANY, t, sizeof(t));
 }
 
+/* A NODATA's SOA: root, root and five numbers (22 octets), plus extra. */
+static void
+soa(struct msg *m, const uint8_t *extra, size_t n)
+{
+	uint8_t	 rd[22 + 11];
+
+	memset(rd, 0, sizeof(rd));
+	rd[9] = 1;				/* serial */
+	rd[21] = 60;				/* minimum */
+	ck_assert_uint_le(n, sizeof(rd) - 22);
+	if (n > 0)
+		memcpy(rd + 22, extra, n);
+	r_base(m);
+	add_raw_rr(m, 2, LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, rd, 22 + n);
+}
+
+static void
+r_soa(struct msg *m)
+{
+	soa(m, NULL, 0);
+	add_opt(m, 1232, 0, 0, NULL, 0);
+}
+
+/*
+ * An OPT after the SOA's fields, in its RDATA: ldns reads it as the
+ * additional RR and the real one is left over; the two views disagree on
+ * the OPT RRs (found by tests/fuzz).
+ */
+static void
+r_soa_hides_opt(struct msg *m)
+{
+	static const uint8_t	 opt[11] = { 0, 0, 41, 0x04, 0xd0 };
+
+	soa(m, opt, sizeof(opt));
+	add_opt(m, 1232, 0, 0, NULL, 0);
+}
+
+/* A CNAME whose target name (3 octets) runs past its RDLENGTH (2). */
+static void
+r_cname_past_rdlength(struct msg *m)
+{
+	r_base(m);
+	add_raw_rr(m, 1, LDNS_RR_TYPE_CNAME, LDNS_RR_CLASS_IN,
+	    (const uint8_t *)"\001x", 2);
+	put(m, "\000", 1);
+}
+
 static void
 r_cut(struct msg *m)
 {
@@ -1351,6 +1439,9 @@ static const struct {
 	{ "OPT in the answer section", r_opt_in_answer, 0 },
 	{ "TSIG before the OPT", r_tsig_not_last, 0 },
 	{ "last octet missing", r_cut, 0 },
+	{ "NODATA with its SOA", r_soa, 1 },
+	{ "OPT in the SOA's RDATA", r_soa_hides_opt, 0 },
+	{ "CNAME target past RDLENGTH", r_cname_past_rdlength, 0 },
 };
 
 START_TEST(test_parse_reply)
@@ -1487,6 +1578,55 @@ START_TEST(test_query)
 	ck_assert_int_eq(ldns_pkt_edns_do(back), queries[_i].dobit);
 	ldns_pkt_free(back);
 	ldns_pkt_free(q);
+	ldns_rdf_deep_free(qname);
+}
+END_TEST
+
+/*
+ * The question goes upstream as the client asked it: ldns_pkt_query_new()
+ * turns type 0 into A and class 0 into IN, and an A answer would match.
+ * Found by fuzzing (tests/fuzz/crashes/fuzz_reply/regress-qtype-0).
+ */
+START_TEST(test_query_type_class_0)
+{
+	static const struct {
+		ldns_rr_type	 type;
+		ldns_rr_class	 class;
+	} tc[] = {
+		{ 0, LDNS_RR_CLASS_IN },
+		{ LDNS_RR_TYPE_AAAA, 0 },
+		{ 0, 0 },
+	};
+	ldns_rdf	*qname = dname("example.com.");
+	ldns_pkt	*q, *r;
+	struct msg	 out;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(tc) / sizeof(tc[0]); i++) {
+		q = dnsmsg_query(qname, tc[i].type, tc[i].class, 1, 0, 0,
+		    1232);
+		ck_assert_ptr_nonnull(q);
+		ck_assert_int_eq(ldns_rr_get_type(qrr(q)), tc[i].type);
+		ck_assert_int_eq(ldns_rr_get_class(qrr(q)), tc[i].class);
+		/* On the wire: question type and class, then the OPT. */
+		to_msg(q, &out);
+		ck_assert_uint_eq(ldns_read_uint16(out.b + out.len - 15),
+		    tc[i].type);
+		ck_assert_uint_eq(ldns_read_uint16(out.b + out.len - 13),
+		    tc[i].class);
+		/* An answer about A/IN is not the answer to it. */
+		r = ldns_pkt_clone(q);
+		ck_assert_ptr_nonnull(r);
+		ldns_pkt_set_qr(r, 1);
+		ck_assert(dnsmsg_reply_matches(q, r));
+		ldns_rr_set_type(ldns_rr_list_rr(ldns_pkt_question(r), 0),
+		    LDNS_RR_TYPE_A);
+		ldns_rr_set_class(ldns_rr_list_rr(ldns_pkt_question(r), 0),
+		    LDNS_RR_CLASS_IN);
+		ck_assert(!dnsmsg_reply_matches(q, r));
+		ldns_pkt_free(r);
+		ldns_pkt_free(q);
+	}
 	ldns_rdf_deep_free(qname);
 }
 END_TEST
@@ -1701,6 +1841,47 @@ START_TEST(test_name_in)
 END_TEST
 
 /*
+ * dnsmsg_pkt2str: ldns_pkt2str() wrote through NULL for a CHAIN option
+ * (found by tests/fuzz); the options are listed by code and length.
+ */
+START_TEST(test_pkt2str)
+{
+	static const uint8_t	 opts[] = {
+		0, 13, 0, 1, 0,			/* CHAIN, the root */
+		0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8	/* COOKIE */
+	};
+	struct msg		 m;
+	ldns_pkt		*req;
+	char			*s;
+
+	memset(&m, 0, sizeof(m));
+	b_good(&m);
+	add_opt(&m, 1232, 0, 1, opts, sizeof(opts));
+	req = good_req(&m);
+	s = dnsmsg_pkt2str(req);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_ptr_nonnull(strstr(s, "www.example.com."));
+	ck_assert_ptr_nonnull(strstr(s, "udp: 1232"));
+	ck_assert_ptr_nonnull(strstr(s, ";; EDNS options (code/length): "
+	    "13/1 10/8\n"));
+	free(s);
+	/* The packet is untouched: its options are still there. */
+	ck_assert_uint_eq(ldns_edns_option_list_get_count(
+	    ldns_pkt_edns_get_option_list(req)), 2);
+	ldns_pkt_free(req);
+
+	memset(&m, 0, sizeof(m));
+	b_good(&m);
+	req = good_req(&m);
+	s = dnsmsg_pkt2str(req);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_ptr_null(strstr(s, "EDNS"));
+	free(s);
+	ldns_pkt_free(req);
+}
+END_TEST
+
+/*
  * dnsmsg_move_section
  */
 
@@ -1825,6 +2006,7 @@ dnsmsg_suite(void)
 	    sizeof(reply_cases) / sizeof(reply_cases[0]));
 	tcase_add_loop_test(tc, test_query, 0,
 	    sizeof(queries) / sizeof(queries[0]));
+	tcase_add_test(tc, test_query_type_class_0);
 	tcase_add_test(tc, test_query_ids);
 	tcase_add_loop_test(tc, test_reply_matches, 0,
 	    sizeof(matches) / sizeof(matches[0]));
@@ -1845,6 +2027,10 @@ dnsmsg_suite(void)
 	tc = tcase_create("sections");
 	tcase_add_loop_test(tc, test_move_section, 0,
 	    sizeof(moves) / sizeof(moves[0]));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("logs");
+	tcase_add_test(tc, test_pkt2str);
 	suite_add_tcase(s, tc);
 	return (s);
 }
