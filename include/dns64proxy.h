@@ -45,6 +45,15 @@ struct server {
 };
 
 /*
+ * Event priorities of a worker's loop: upstream replies first.  A reply
+ * that is already waiting is handled before the timers of the same loop
+ * turn (the A query of dns64-parallel auto waits for the AAAA answer) and
+ * before new client queries: finishing work comes before taking more.
+ */
+#define WORKER_PRIORITIES	2
+#define WORKER_PRIO_REPLY	0
+
+/*
  * Everything one event loop needs.  Each worker thread has its own and
  * is the only one to touch it, but for the counters, which the main
  * thread reads (stats.h), and the configuration swap, which the main

@@ -314,7 +314,9 @@ sock_open(struct upstream *up, const struct conf_addr *server)
 	us->fd = fd;
 	us->born = mono_ms();
 	if ((us->ev = event_new(up->w->base, fd, EV_READ | EV_PERSIST,
-	    sock_read_cb, us)) == NULL || event_add(us->ev, NULL) == -1) {
+	    sock_read_cb, us)) == NULL ||
+	    event_priority_set(us->ev, WORKER_PRIO_REPLY) == -1 ||
+	    event_add(us->ev, NULL) == -1) {
 		if (us->ev != NULL)
 			event_free(us->ev);
 		close(fd);
@@ -725,6 +727,7 @@ send_tcp(struct try *t, uint8_t *wire, size_t len)
 	if ((t->bev = bufferevent_socket_new(t->f->up->w->base, -1,
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
 		return (-1);
+	(void)bufferevent_priority_set(t->bev, WORKER_PRIO_REPLY);
 	t->id = rnd_uniform(65536);
 	ldns_write_uint16(wire, t->id);
 	bufferevent_setcb(t->bev, tcp_read_cb, NULL, tcp_event_cb, t);

@@ -151,6 +151,7 @@ worker_new(struct server *srv, unsigned int id, struct conf *conf,
 	TAILQ_INIT(&w->hedged);
 	w->ctl->pipe[0] = w->ctl->pipe[1] = -1;
 	if ((w->base = event_base_new()) == NULL ||
+	    event_base_priority_init(w->base, WORKER_PRIORITIES) == -1 ||
 	    pipe2(w->ctl->pipe, O_NONBLOCK | O_CLOEXEC) == -1 ||
 	    (w->ctl->ev_msg = event_new(w->base, w->ctl->pipe[0],
 	    EV_READ | EV_PERSIST, msg_cb, w)) == NULL ||
