@@ -79,9 +79,20 @@ S1=$BG_PID
 run_bg "$TEST_TMP/s2.out" "$DNSQ_BIN" -s 127.0.0.1 -p "$PROXY_PORT" \
     -b 127.0.0.2 -r "$RATE" -n "$COUNT" -R 0 -T 5000 "${MIX[@]}"
 S2=$BG_PID
-wait_for_grep "$TEST_TMP/s1.out" '^seq=' 5 ||
+wait_for_count "$TEST_TMP/s1.out" '^seq=' 10 10 ||
     fatal "stream 1 gets no answer"
-sleep 0.5
+wait_for_count "$TEST_TMP/s2.out" '^seq=' 10 10 ||
+    fatal "stream 2 gets no answer"
+
+# answered_since N: wait (up to 5 s) until stream 1 has N more answers
+# than it had at the last call, so that answers fall between reloads.
+s1_seen=0
+answered_since() {
+	s1_seen=$((s1_seen + $1))
+	wait_for_count "$TEST_TMP/s1.out" '^seq=' "$s1_seen" 5 || true
+	s1_seen=$(count_matches "$TEST_TMP/s1.out" '^seq=')
+}
+answered_since 0
 
 # reload_hup GEN / reload_ctl GEN: reload, and wait until GEN runs.
 reload_hup() {
@@ -120,7 +131,7 @@ for i in $(seq 1 "$RELOADS"); do
 		bad_gen=$("$CTL" -s "$SOCK" status |
 		    sed -n 's/^config_generation: //p')
 	fi
-	sleep 0.2
+	answered_since 5
 done
 t1=$(now_ms)
 check_eq "all $RELOADS reloads went through" 0 "$failed_reloads"
