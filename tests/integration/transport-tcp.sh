@@ -399,7 +399,9 @@ check_nomatch "RFC 7766 6.2.4: nothing alarming logged" \
 
 # PL: at most 2 TCP clients, 2 queries in flight per connection; a query
 # fakeup never answers (h1-h4) fails once upstream-timeout (2 s) is over.
-printf 'tcp-clients 2\ntcp-pipeline 2\nupstream-timeout 2000\n' \
+# One worker in every mode: the cap and the choice of the connection to
+# close are each worker's own (tcp-clients in dns64proxy.conf(5)).
+printf 'workers 1\ntcp-clients 2\ntcp-pipeline 2\nupstream-timeout 2000\n' \
     >"$TEST_TMP/pl.conf"
 start_proxy -f "$TEST_TMP/pl.conf" -u "127.0.0.1@$FAKEUP_PORT" -v
 PL_PORT=$PROXY_PORT PL_PID=$PROXY_PID
@@ -435,8 +437,12 @@ check_nomatch "tcp-pipeline 2: connection not closed" '^closed' "$out"
 # idle longest is closed to make room, instead of refusing the newcomer.
 exec {h1}<>"/dev/tcp/127.0.0.1/$PL_PORT" || bail "cannot connect to proxy"
 exec {h2}<>"/dev/tcp/127.0.0.1/$PL_PORT" || bail "cannot connect to proxy"
-# Both accepted: a query on h2 is answered (h2 is then the more recent).
+# Both accepted: a query on h2 is answered (h2 is then the more recent);
+# the third connects only once the proxy has logged h2's answer.
+seen=$(count_matches "$PROXY_LOG" ' fast\.x\.test\. A ')
 printf '\000\035\000\105\001\000\000\001\000\000\000\000\000\000\004fast\001x\004test\000\000\001\000\001' >&"$h2"
+wait_for_count "$PROXY_LOG" ' fast\.x\.test\. A ' $((seen + 1)) 10 ||
+    note "h2's query was not logged"
 out=$(dq -t -T 3000 fast.x.test/A/id=71)
 check_eq "RFC 7766 6.2.2: 3rd connection at the cap of 2: answered" \
     "71 fast.x.test. 60 A 192.0.2.2" "$(dq_field id "$out") $(dq_answer "$out")"
