@@ -210,7 +210,9 @@ render_dns64(const struct report *r, struct evbuffer *b)
 	    "with synthesized records (RFC 6147 5.1.7).",
 	    STATS_GET(s->outcome[OUTCOME_SYNTHESIZED]));
 	counter(b, "dns64_synthesized_records_total", "AAAA records "
-	    "synthesized.", STATS_GET(s->synthesized_rrs));
+	    "synthesized (built; a synthesized answer served again from the "
+	    "cache counts in dns64_requests_translated_total only).",
+	    STATS_GET(s->synthesized_rrs));
 	counter(b, "dns64_ptr_translated_total", "PTR queries mapped to "
 	    "in-addr.arpa (RFC 6147 5.3.1).",
 	    STATS_GET(s->outcome[OUTCOME_MAPPED]));
