@@ -76,8 +76,8 @@ rr_end_by_ldns(const uint8_t *w, size_t len, size_t pos, ldns_pkt_section sec)
  * octets besides (with RDLENGTH 0 ldns makes an A without address).  ldns
  * counts OPT RRs in 8 bits, so 256 of them look like none; and each TSIG
  * RR after the first is leaked (RFC 8945 4.2 wants one, last).  Returns
- * the number of OPT RRs, which must all be in the additional section, or
- * -1 for a message to refuse.
+ * the number of OPT RRs, which must all be in the additional section (as
+ * must the TSIG), or -1 for a message to refuse.
  */
 static int
 wire_check(const uint8_t *w, size_t len)
@@ -110,7 +110,12 @@ wire_check(const uint8_t *w, size_t len)
 		    ((type == LDNS_RR_TYPE_A && rdlen != 4) ||
 		    (type == LDNS_RR_TYPE_AAAA && rdlen != 16)))
 			return (-1);
-		if (type == LDNS_RR_TYPE_TSIG && i != total - 1)
+		/*
+		 * ldns keeps a TSIG outside the additional section as a
+		 * plain RR, which we would relay with our OPT after it.
+		 */
+		if (type == LDNS_RR_TYPE_TSIG && (i != total - 1 ||
+		    sec != LDNS_SECTION_ADDITIONAL))
 			return (-1);
 		if (type == LDNS_RR_TYPE_OPT) {
 			if (sec != LDNS_SECTION_ADDITIONAL)

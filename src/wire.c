@@ -74,6 +74,20 @@ skip_name(const uint8_t *w, size_t len, size_t *pos)
 	}
 }
 
+/* The length of the uncompressed name at w, or 0. */
+static size_t
+name_len(const uint8_t *w, size_t len)
+{
+	size_t	 pos = 0;
+
+	while (pos < len && w[pos] != 0) {
+		if (w[pos] > 63)
+			return (0);
+		pos += 1 + w[pos];
+	}
+	return (pos < len ? pos + 1 : 0);
+}
+
 int
 wire_query_parse(const uint8_t *w, size_t len, struct wire_query *q)
 {
@@ -233,12 +247,17 @@ wire_entry_reply(const uint8_t *e, size_t elen, const struct wire_query *q,
 	nttl = get16(e + 2);
 	synth = (e[5] & WIRE_ENTRY_SYNTH) != 0;
 	if (ENTRY_HDR + 2 * nttl + mlen != elen ||
-	    mlen < LDNS_HEADER_SIZE + q->qnamelen ||
-	    /* The stored question has this query's name, in any case. */
-	    e[ENTRY_HDR + 2 * nttl + LDNS_HEADER_SIZE + q->qnamelen - 1] != 0)
+	    mlen < LDNS_HEADER_SIZE + q->qnamelen)
 		return (-1);
 	offs = e + ENTRY_HDR;
 	body = offs + 2 * nttl;
+	/*
+	 * The cache key matched the names; the client's goes where the
+	 * stored one is, so they must be as long.
+	 */
+	if (name_len(body + LDNS_HEADER_SIZE, mlen - LDNS_HEADER_SIZE) !=
+	    q->qnamelen)
+		return (-1);
 	rdlen = synth && q->edns ? EDE_LEN : 0;
 	len = mlen + (q->edns ? OPT_FIXED + rdlen : 0);
 	if (len > max || len > outsize)

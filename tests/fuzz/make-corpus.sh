@@ -19,6 +19,9 @@
 #                        (drill -w), and replies written byte by byte;
 #                        their IDs choose the client's EDNS, DO, CD and
 #                        UDP size in the harness (see fuzz_reply.c);
+#   corpus/fuzz_answer/  a client's query and the replies to its AAAA
+#                        and A legs, written byte by byte, behind the
+#                        option octets fuzz_answer.c reads;
 #   crashes/NAME/regress-*  inputs of the bugs fuzzing found: before
 #                        this directory existed (commit caa6ca0), and
 #                        since (type 0, the CNAME walk).
@@ -36,6 +39,8 @@ QDIR=$FUZZ/corpus/fuzz_query
 RDIR=$FUZZ/corpus/fuzz_reply
 QCRASH=$FUZZ/crashes/fuzz_query
 RCRASH=$FUZZ/crashes/fuzz_reply
+ADIR=$FUZZ/corpus/fuzz_answer
+ACRASH=$FUZZ/crashes/fuzz_answer
 
 # ------------------------------------------------------------ wire helpers
 
@@ -191,9 +196,9 @@ query() {
 	put "$QDIR/$f" "$(setid "$hex" "$id")"
 }
 
-rm -rf "$QDIR" "$RDIR"
-mkdir -p "$QDIR" "$RDIR" "$QCRASH" "$RCRASH"
-rm -f "$QCRASH"/regress-* "$RCRASH"/regress-*
+rm -rf "$QDIR" "$RDIR" "$ADIR"
+mkdir -p "$QDIR" "$RDIR" "$ADIR" "$QCRASH" "$RCRASH" "$ACRASH"
+rm -f "$QCRASH"/regress-* "$RCRASH"/regress-* "$ACRASH"/regress-*
 
 # ------------------------------------------------------------ client queries
 
@@ -294,7 +299,8 @@ put "$RDIR/badvers" "$(hdr 0x0001 0x8180 1 0 0 1)" "$rq" \
 # A compression pointer to itself in the answer.
 put "$RDIR/ptr-loop" "$(hdr 0x0001 0x8180 1 1 0 0)" "$rq" \
     "$(rr c01d 28 1 300 20010db8000000000000000000000001)"
-# A TSIG as the last RR, but in the authority section: ldns keeps it there.
+# A TSIG as the last RR, but in the authority section: refused (ldns
+# would keep it there as a plain RR, and we would relay it).
 put "$RDIR/tsig-authority" "$(hdr 0x0001 0x8180 1 0 1 0)" "$rq" \
     "$(rr "$(name key)" 250 255 0 "$(name hmac-sha256)$(repeat 17 00)")"
 # RFC 8945: a TSIG as the last RR, after the OPT.
@@ -380,11 +386,187 @@ put "$RCRASH/regress-cname-loop-4600" "$(hdr 0x0001 0x8180 1 4603 0 0)" \
     "$(repeat 4600 "$(rr c022 5 1 300 c013)")" \
     "$(rr c00c 5 1 300 c013)"
 
+# ------------------------------------------------ answers (fuzz_answer)
+#
+# Each input: 4 option octets (see fuzz_answer.c: option bits, round-robin
+# turn, age of the replayed reply, ID step), then the client's query, the
+# reply of the first leg (AAAA, or the forwarded or in-addr.arpa question)
+# and the reply of the A leg, each behind its 16-bit length.  The replies'
+# questions do not matter: the harness gives each the leg's question.
+
+# Option bits.
+A_NOV4ONLY=1 A_V6ONLY=2 A_RR=4 A_NOSOE=8 A_BREAK=16 A_PAR=32 A_TCP=64
+A_V6=128
+
+# answer FILE OPTS TURN AGE STEP QUERY LEG1 LEG2: one input (hex parts).
+answer() {
+	local f=$1
+	put "$ADIR/$f" "$(printf '%02x%02x%02x%02x' "$2" "$3" "$4" "$5")" \
+	    "$(u16 $((${#6} / 2)))" "$6" "$(u16 $((${#7} / 2)))" "$7" \
+	    "$(u16 $((${#8} / 2)))" "$8"
+}
+
+# cq NAME TYPE [EDNS [DO [FLAGS]]]: a client query, RD set; with EDNS
+# (1 or a UDP size), an OPT.
+cq() {
+	local size=${3:-0} ar=0 o=""
+	[ "$size" = 1 ] && size=1232
+	if [ "$size" != 0 ]; then
+		ar=1
+		o=$(opt "$size" 0 0 "${4:-0}" "")
+	fi
+	printf '%s%s%s%s%s' "$(hdr 0x4d2e "${5:-0x0100}" 1 0 0 "$ar")" \
+	    "$(name "$1")" "$(u16 "$2")" "$(u16 1)" "$o"
+}
+
+# rp FLAGS AN NS AR RR...: a reply (its question: the root, type A).
+rp() {
+	local flags=$1 an=$2 ns=$3 ar=$4
+	shift 4
+	printf '%s00%s%s' "$(hdr 0x0001 "$flags" 1 "$an" "$ns" "$ar")" \
+	    "$(u16 1)$(u16 1)" "$(printf '%s' "$@")"
+}
+
+asoa=$(name ns.t.example)$(name hostmaster.t.example)
+asoa+=$(u32 1)$(u32 3600)$(u32 900)$(u32 604800)$(u32 1200)
+SOARR=$(rr "$(name t.example)" 6 1 3600 "$asoa")
+# a NAME HEX [TTL], aaaa NAME HEX [TTL], cname NAME TARGET: RRs.
+a() { rr "$(name "$1")" 1 1 "${3:-300}" "$2"; }
+aaaa() { rr "$(name "$1")" 28 1 "${3:-300}" "$2"; }
+cname() { rr "$(name "$1")" 5 1 300 "$(name "$2")"; }
+# sig NAME TYPE: an RRSIG over the RRset of TYPE at NAME.
+sig() {
+	local rd
+	rd=$(u16 "$2")0803$(u32 300)$(u32 1893456000)$(u32 1577836800)
+	rd+=$(u16 12345)$(name t.example)$(repeat 32 5a)
+	rr "$(name "$1")" 46 1 300 "$rd"
+}
+
+W=www.t.example
+V4=01020304		# 1.2.3.4, global: the WKP maps it too
+V4D=c6336407		# 198.51.100.7, not global: in the /56's destinations
+V6=20010db8ffff00000000000000000001
+MAPPED=00000000000000000000ffffc0000201	# ::ffff:192.0.2.1, excluded
+NODATA=$(rp 0x8180 0 1 0 "$SOARR")
+A2=$(rp 0x8180 2 0 0 "$(a $W $V4)" "$(a $W $V4D 120)")
+
+answer a-only		$A_V6 1 5 3 "$(cq $W 28 1)" "$NODATA" "$A2"
+answer a-only-v4	0 0 0 0 "$(cq $W 28)" "$NODATA" "$A2"
+answer a-only-rr	$((A_V6 | A_RR)) 3 0 2 "$(cq $W 28 4096)" "$NODATA" "$A2"
+answer a-only-tcp	$((A_V6 | A_TCP)) 0 200 1 "$(cq $W 28)" "$NODATA" \
+    "$(rp 0x8180 40 0 0 "$(repeat 20 "$(a $W $V4)$(a $W $V4D)")")"
+answer a-only-udp-tc	$A_V6 0 0 0 "$(cq $W 28 1)" "$NODATA" \
+    "$(rp 0x8180 40 0 0 "$(repeat 20 "$(a $W $V4)$(a $W $V4D)")")"
+answer a-only-nosoa	0 0 0 0 "$(cq $W 28 1)" "$(rp 0x8180 0 0 0)" "$A2"
+answer dual-stack	$A_V6 0 0 0 "$(cq $W 28 1)" \
+    "$(rp 0x8180 1 0 0 "$(aaaa $W $V6)")" ""
+answer cname-chain	$A_V6 0 1 0 "$(cq cname.t.example 28 1)" \
+    "$(rp 0x8180 1 1 0 "$(cname cname.t.example $W)" "$SOARR")" \
+    "$(rp 0x8180 1 0 0 "$(a $W $V4 60)")"
+answer cname-parallel	$((A_V6 | A_PAR)) 0 0 0 "$(cq cname.t.example 28 1)" \
+    "$(rp 0x8180 1 1 0 "$(cname cname.t.example $W)" "$SOARR")" \
+    "$(rp 0x8180 2 0 0 "$(cname cname.t.example $W)" "$(a $W $V4)")"
+answer cname-parallel-stops $A_PAR 0 0 0 "$(cq cname.t.example 28 1)" \
+    "$(rp 0x8180 1 1 0 "$(cname cname.t.example $W)" "$SOARR")" \
+    "$(rp 0x8180 1 0 0 "$(cname cname.t.example $W)")"
+answer cname-aaaa	0 0 0 0 "$(cq cname.t.example 28 1)" \
+    "$(rp 0x8180 2 0 0 "$(cname cname.t.example $W)" "$(aaaa $W $V6)")" ""
+answer nxdomain		0 0 0 0 "$(cq nx.t.example 28 1)" \
+    "$(rp 0x8183 0 1 0 "$SOARR")" ""
+answer cname-nxdomain	0 0 0 0 "$(cq cname.t.example 28 1)" \
+    "$(rp 0x8180 1 1 0 "$(cname cname.t.example $W)" "$SOARR")" \
+    "$(rp 0x8183 0 1 0 "$SOARR")"
+answer nodata		$A_V6 0 0 0 "$(cq $W 28 1)" "$NODATA" "$NODATA"
+answer excluded-only	0 0 0 0 "$(cq $W 28 1)" \
+    "$(rp 0x8180 1 0 0 "$(aaaa $W $MAPPED)")" "$A2"
+answer excluded-mixed	0 0 9 0 "$(cq $W 28 1)" \
+    "$(rp 0x8180 2 0 0 "$(aaaa $W $MAPPED)" "$(aaaa $W $V6)")" ""
+answer excluded-nodata	0 0 0 0 "$(cq $W 28 1)" \
+    "$(rp 0x8180 1 0 0 "$(aaaa $W $MAPPED)")" "$NODATA"
+answer exclude-a	$A_V6 0 0 0 "$(cq $W 28 1)" "$NODATA" \
+    "$(rp 0x8180 1 0 0 "$(a $W 0a010203)")"
+answer signed-a-do	$A_V6 0 0 0 "$(cq $W 28 1 1)" "$NODATA" \
+    "$(rp 0x81a0 2 0 0 "$(a $W $V4)" "$(sig $W 1)")"
+answer signed-a-break	$((A_V6 | A_BREAK)) 0 0 0 "$(cq $W 28 1 1)" \
+    "$NODATA" "$(rp 0x81a0 2 0 0 "$(a $W $V4)" "$(sig $W 1)")"
+answer signed-nodata-do	0 0 0 0 "$(cq $W 28 1 1)" \
+    "$(rp 0x81a0 0 3 0 "$SOARR" "$(sig t.example 6)" \
+    "$(rr "$(name $W)" 47 1 1200 "$(name z.t.example)00060040000000000003")")" \
+    "$A2"
+answer servfail		0 0 0 0 "$(cq $W 28 1)" "$(rp 0x8182 0 0 0)" "$A2"
+answer servfail-ede	0 0 0 0 "$(cq $W 28 1)" \
+    "$(rp 0x8182 0 0 1 "$(opt 1232 0 0 0 "$(option 15 "0006")")")" "$A2"
+answer servfail-nosoe	$A_NOSOE 0 0 0 "$(cq $W 28 1)" "" ""
+answer a-leg-failed	0 0 0 0 "$(cq $W 28 1)" "$NODATA" ""
+answer a-leg-servfail	0 0 0 0 "$(cq $W 28 1)" "$NODATA" "$(rp 0x8182 0 0 0)"
+answer both-failed	0 0 0 0 "$(cq $W 28 1)" "" ""
+answer truncated	0 0 0 0 "$(cq $W 28 1)" "$(rp 0x8380 0 0 0)" "$A2"
+# The first reply cut short, behind a length that says more: the AAAA
+# leg failed.
+aq=$(cq $W 28 1)
+ar=$(rp 0x8180 1 0 0 "$(aaaa $W $V6)")
+put "$ADIR/truncated-input" 00000000 "$(u16 $((${#aq} / 2)))" "$aq" 0100 \
+    "${ar:0:${#ar}-10}"
+answer never		0 0 0 0 "$(cq never.t.example 28 1)" "$NODATA" "$A2"
+answer always		0 0 0 0 "$(cq always.t.example 28 1)" \
+    "$(rp 0x8180 1 0 0 "$(aaaa always.t.example $V6)")" \
+    "$(rp 0x8180 1 0 0 "$(a always.t.example $V4)")"
+answer cd		0 0 0 0 "$(cq $W 28 1 0 0x0110)" "$NODATA" ""
+answer norec		0 0 0 0 "$(cq $W 28 1 0 0x0000)" "$NODATA" ""
+answer v6-only-v4	$A_V6ONLY 0 0 0 "$(cq $W 28 1)" "$NODATA" "$A2"
+answer forward-a	0 0 0 0 "$(cq $W 1 1)" "$A2" ""
+MX=$(rr "$(name $W)" 15 1 300 "000a$(name mx.t.example)")
+answer forward-mx	0 0 0 0 "$(cq $W 15)" "$(rp 0x8180 1 0 0 "$MX")" ""
+WQ=$(name $W)$(u16 28)$(u16 1)
+answer formerr		0 0 0 0 "$(hdr 0x4d2e 0x0100 2 0 0 0)$WQ$WQ" "" ""
+answer badvers		0 0 0 0 \
+    "$(hdr 0x4d2e 0x0100 1 0 0 1)$WQ$(opt 1232 0 1 0 "")" "" ""
+
+answer ipv4only		$A_V6 0 0 0 "$(cq ipv4only.arpa 28 1)" "" ""
+answer ipv4only-a	0 0 0 0 "$(cq IPv4only.Arpa 1)" "" ""
+answer ipv4only-soa	0 0 0 0 "$(cq ipv4only.arpa 6 1)" "" ""
+answer ipv4only-off	$A_NOV4ONLY 0 0 0 "$(cq ipv4only.arpa 28 1)" "$NODATA" \
+    "$(rp 0x8180 1 0 0 "$(a ipv4only.arpa c00000aa)")"
+answer ipv4only-ptr	0 0 0 0 "$(cq 170.0.0.192.in-addr.arpa 12)" "" ""
+answer ptr-ipv4only	0 0 0 0 "$(cq "$(rev6 64:ff9b::c000:aa)" 12 1)" "" ""
+answer reverse-apex	0 0 0 0 "$(cq "$(rev6 64:ff9b:: 24)" 6 1)" "" ""
+answer reverse-apex-ns	0 0 0 0 "$(cq "$(rev6 2001:db8:100:: 10)" 2)" "" ""
+answer reverse-partial	0 0 0 0 "$(cq "$(rev6 64:ff9b::c000:221 28)" 12 1)" "" ""
+PTR=$(rr "$(name 33.2.0.192.in-addr.arpa)" 12 1 86400 "$(name host.t.example)")
+SOA4=$(rr "$(name 2.0.192.in-addr.arpa)" 6 1 60 "$asoa")
+answer ptr-full		0 0 0 0 "$(cq "$(rev6 64:ff9b::c000:221)" 12 1)" \
+    "$(rp 0x8180 1 0 0 "$PTR")" ""
+answer ptr-full-nx	$A_V6 0 0 0 \
+    "$(cq "$(rev6 2001:db8:122:344::c000:221)" 12 1)" \
+    "$(rp 0x8183 0 1 0 "$SOA4")" ""
+answer ptr-full-failed	0 0 0 0 "$(cq "$(rev6 64:ff9b::c000:221)" 12 1)" "" ""
+answer ptr-full-refused	0 0 0 0 "$(cq "$(rev6 64:ff9b::c000:221)" 12 1)" \
+    "$(rp 0x8185 0 0 0)" ""
+
+# Found by tests/fuzz/fuzz_answer: a TSIG RR from the forwarder, last but
+# in the authority section, was relayed there with our OPT after it, so
+# that the client got a reply we would refuse ourselves.
+answer_crash() {
+	local f=$1
+	shift
+	ADIR=$ACRASH answer "$f" "$@"
+}
+answer_crash regress-tsig-authority 0 0 0 0 "$(cq $W 1 1)" \
+    "$(rp 0x8180 1 1 0 "$(a $W $V4)" \
+    "$(rr "$(name key)" 250 255 0 "$(name hmac-sha256)$(repeat 16 00)")")" ""
+# Found by tests/fuzz/fuzz_answer: a cache entry whose question is the
+# root replayed for www.t.example, since the octet where that name would
+# end (the high one of the RDLENGTH of the RR after the question) is 0:
+# the name went over the stored question's type and class and into the
+# RR after it, whose TTL, aged, was then written into the name.
+answer_crash regress-entry-other-name 0 0 5 0 "$(cq $W 28 1)" \
+    "$(rp 0x8180 0 0 1 "$(rr 00 1 1 300 $V4)")" ""
+
 finish_corpus() {
 	local n
-	n=$(find "$QDIR" "$RDIR" -type f | wc -l)
+	n=$(find "$QDIR" "$RDIR" "$ADIR" -type f | wc -l)
 	note "corpus: $n files," \
-	    "$(du -cb "$QDIR" "$RDIR" | tail -n 1 | cut -f1) bytes"
+	    "$(du -cb "$QDIR" "$RDIR" "$ADIR" | tail -n 1 | cut -f1) bytes"
 	ok "corpus written"
 	finish
 }

@@ -1344,6 +1344,20 @@ r_tsig_not_last(struct msg *m)
 	add_opt(m, 1232, 0, 0, NULL, 0);
 }
 
+/*
+ * A TSIG as the last RR, but in the authority section: ldns keeps it as a
+ * plain RR there, and a reply relayed with it would carry our OPT after
+ * it (found by tests/fuzz).
+ */
+static void
+r_tsig_authority(struct msg *m)
+{
+	static const uint8_t	 t[17] = { 0 };
+
+	r_a4(m);
+	add_raw_rr(m, 2, LDNS_RR_TYPE_TSIG, LDNS_RR_CLASS_ANY, t, sizeof(t));
+}
+
 static void
 r_many_additional(struct msg *m)
 {
@@ -1438,6 +1452,7 @@ static const struct {
 	{ "two OPT", r_two_opt, 0 },
 	{ "OPT in the answer section", r_opt_in_answer, 0 },
 	{ "TSIG before the OPT", r_tsig_not_last, 0 },
+	{ "TSIG last, in the authority section", r_tsig_authority, 0 },
 	{ "last octet missing", r_cut, 0 },
 	{ "NODATA with its SOA", r_soa, 1 },
 	{ "OPT in the SOA's RDATA", r_soa_hides_opt, 0 },

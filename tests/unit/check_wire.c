@@ -264,6 +264,35 @@ START_TEST(test_replay_synth_flag)
 }
 END_TEST
 
+/*
+ * An entry whose question is another name than the query's (the root; an
+ * octet 0 where the query's name would end) is not replayed: the query's
+ * name would be written over the stored question's type and class (found
+ * by tests/fuzz).
+ */
+START_TEST(test_replay_other_name)
+{
+	struct wire_query	 q;
+	uint8_t			*r, *w, entry[4096], out[4096], outcome;
+	size_t			 rlen, qlen;
+	ssize_t			 elen;
+	uint32_t		 minttl;
+	int			 rcode;
+
+	r = reply_wire(".", 0, 0, 0, &rlen);
+	elen = wire_entry_make(r, rlen, 86400, 1, 0, entry, sizeof(entry),
+	    &minttl);
+	ck_assert_int_gt(elen, 0);
+	free(r);
+	w = query_wire("ab.", LDNS_RR_TYPE_AAAA, 0, 0, 7, &qlen);
+	ck_assert_int_eq(wire_query_parse(w, qlen, &q), 0);
+	ck_assert_uint_eq(q.qnamelen, 4);
+	ck_assert_int_eq(wire_entry_reply(entry, elen, &q, 0, 1232, 512, out,
+	    sizeof(out), &outcome, &rcode), -1);
+	free(w);
+}
+END_TEST
+
 START_TEST(test_entry_refused)
 {
 	uint8_t		*r, entry[4096];
@@ -307,6 +336,7 @@ wire_suite(void)
 	tc = tcase_create("entries");
 	tcase_add_test(tc, test_replay);
 	tcase_add_test(tc, test_replay_synth_flag);
+	tcase_add_test(tc, test_replay_other_name);
 	tcase_add_test(tc, test_entry_refused);
 	suite_add_tcase(s, tc);
 	return (s);
