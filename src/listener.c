@@ -81,13 +81,20 @@ struct tcp_conn {
 	int			 freeing;
 };
 
+/*
+ * Room for one IP_PKTINFO or IPV6_PKTINFO control message, aligned as a
+ * cmsghdr.  Not a union with one: its flexible array member would make
+ * the structures that hold this variable-sized.
+ */
+struct pktinfo_buf {
+	_Alignas(struct cmsghdr) uint8_t
+	    buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+};
+
 /* A reply waiting in the send batch. */
 struct udp_out {
 	struct sockaddr_storage	 peer;
-	union {
-		struct cmsghdr	 hdr;
-		uint8_t		 buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-	}			 cmsg;
+	struct pktinfo_buf	 cmsg;
 	struct iovec		 iov;
 	uint8_t			 data[UDP_BUFSIZE];
 };
@@ -103,10 +110,7 @@ struct listener {
 	struct mmsghdr		 in[UDP_VLEN];
 	struct iovec		 in_iov[UDP_VLEN];
 	struct sockaddr_storage	 in_peer[UDP_VLEN];
-	union {
-		struct cmsghdr	 hdr;
-		uint8_t		 buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-	}			 in_cmsg[UDP_VLEN];
+	struct pktinfo_buf	 in_cmsg[UDP_VLEN];
 	uint8_t			 in_buf[UDP_VLEN][UDP_BUFSIZE];
 	/* sendmmsg(): the batch of the socket being read, if any */
 	struct listen_sock	*batch_ls;
@@ -571,10 +575,7 @@ udp_send(struct client *cl, const uint8_t *wire, size_t len)
 	struct msghdr	 msg;
 	struct iovec	 iov;
 	struct udp_out	*o;
-	union {
-		struct cmsghdr	 hdr;
-		uint8_t		 buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-	}		 cmsg;
+	struct pktinfo_buf	 cmsg;
 
 	if (l->batch_ls == cl->ls && len <= UDP_BUFSIZE) {
 		if (l->nout == UDP_VLEN)
