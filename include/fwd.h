@@ -28,6 +28,7 @@
 #define FWD_RTO_UNKNOWN		376	/* ms, before the first reply */
 #define FWD_DOWN_TIMEOUTS	4	/* consecutive, in one group */
 #define FWD_DOWN_WAITED		800	/* ms one of them lasted, at least */
+#define FWD_DOWN_SILENT		500	/* ms without a reply: or this */
 #define FWD_PROBE_FIRST		1000	/* ms after going down */
 #define FWD_PROBE_MAX		15000	/* ms between probes, at most */
 #define FWD_EXPLORE		20	/* fastest: 1 try in N goes elsewhere */
@@ -97,8 +98,9 @@ void		 fwd_reply(struct fwd_table *, int idx, enum fwd_group,
 		    unsigned int rtt_ms, uint64_t now);
 /*
  * A try that waited waited_ms for nothing.  FWD_DOWN_TIMEOUTS in a row in
- * a group, one of them at least FWD_DOWN_WAITED ms (or max_ms, if less),
- * take the group down; the first probe is due FWD_PROBE_FIRST ms later,
+ * a group, one of them at least FWD_DOWN_WAITED ms (or max_ms, if less) or
+ * coming FWD_DOWN_SILENT ms or more after the forwarder's last reply, take
+ * the group down; the first probe is due FWD_PROBE_FIRST ms later,
  * each further one twice as late, at most FWD_PROBE_MAX.  A timed-out
  * probe schedules the next one.
  */

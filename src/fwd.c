@@ -52,6 +52,7 @@ struct fwd {
 	socklen_t		 sslen;
 	char			 name[64];
 	int			 known;
+	uint64_t		 last_reply;	/* ms, 0 never */
 	uint64_t		 srtt;		/* us */
 	uint64_t		 rttvar;	/* us */
 	struct fwd_group_state	 g[FWD_NGROUPS];
@@ -182,17 +183,26 @@ fwd_speed(const struct fwd *f)
 	return (f->known ? f->srtt : (uint64_t)FWD_RTO_UNKNOWN * 1000);
 }
 
-/* The RTO doubled per consecutive timeout in the group, at most max_ms. */
+/*
+ * The RTO doubled per consecutive timeout in the group, at most max_ms,
+ * and no further than FWD_DOWN_WAITED (or the RTO, if longer): that is
+ * enough to tell a forwarder that is down, and a forwarder that has just
+ * gone silent costs each query sent to it meanwhile that long, not max_ms.
+ */
 static unsigned int
 fwd_try_timeout(const struct fwd *f, enum fwd_group group,
     unsigned int max_ms)
 {
-	uint64_t	 t = fwd_rto(f);
+	uint64_t	 t, cap;
 	unsigned int	 i;
 
-	for (i = 0; i < f->g[group].timeouts && t < max_ms; i++)
+	t = fwd_rto(f);
+	cap = t > FWD_DOWN_WAITED ? t : FWD_DOWN_WAITED;
+	if (cap > max_ms)
+		cap = max_ms;
+	for (i = 0; i < f->g[group].timeouts && t < cap; i++)
 		t *= 2;
-	return (t < max_ms ? (unsigned int)t : max_ms);
+	return (t < cap ? (unsigned int)t : (unsigned int)cap);
 }
 
 static void
@@ -320,8 +330,6 @@ fwd_reply(struct fwd_table *t, int idx, enum fwd_group group,
 	char			 name[sizeof(f->name)];
 	int			 was_down;
 
-	/* A reply settles the state whenever it comes: now is not needed. */
-	(void)now;
 	if ((unsigned int)group >= FWD_NGROUPS)
 		return;
 	pthread_mutex_lock(&t->lock);
@@ -330,6 +338,7 @@ fwd_reply(struct fwd_table *t, int idx, enum fwd_group group,
 		return;
 	}
 	f->replies++;
+	f->last_reply = now;
 	fwd_rtt_sample(f, rtt_ms);
 	g = &f->g[group];
 	was_down = g->down;
@@ -363,9 +372,12 @@ fwd_timeout(struct fwd_table *t, int idx, enum fwd_group group,
 		g->timeouts++;
 	/*
 	 * Knot Resolver's rule: short timeouts alone, as when many queries
-	 * were in flight with a small RTO, do not take a forwarder down.
+	 * were in flight with a small RTO, do not take a forwarder down.  A
+	 * forwarder that has not answered anything for FWD_DOWN_SILENT has
+	 * not merely been slow, though.
 	 */
-	if (waited_ms >= (max_ms < FWD_DOWN_WAITED ? max_ms : FWD_DOWN_WAITED))
+	if (waited_ms >= (max_ms < FWD_DOWN_WAITED ? max_ms :
+	    FWD_DOWN_WAITED) || now - f->last_reply >= FWD_DOWN_SILENT)
 		g->waited_long = 1;
 	if (g->down) {
 		if (g->probing) {

@@ -184,16 +184,18 @@ static const struct {
 } tmo_cases[] = {
 	{ 0, 0, 1500, 376 },
 	{ 0, 1, 1500, 752 },
-	{ 0, 2, 1500, 1500 },
-	{ 0, 10, 1500, 1500 },
+	/* Doubled no further than FWD_DOWN_WAITED, or the RTO if longer. */
+	{ 0, 2, 1500, 800 },
+	{ 0, 10, 1500, 800 },
 	{ 10, 0, 1500, 50 },
 	{ 10, 1, 1500, 100 },
 	{ 10, 3, 1500, 400 },
 	{ 10, 4, 5000, 800 },
-	{ 10, 5, 1500, 1500 },
+	{ 10, 5, 1500, 800 },
+	{ 1000, 1, 10000, 3000 },
 	{ 100, 0, 200, 200 },
 	{ 100, 1, 500, 500 },
-	{ 0, 40, 4000000000U, 4000000000U },
+	{ 0, 40, 4000000000U, 800 },
 };
 
 START_TEST(test_timeout_backoff)
@@ -224,14 +226,17 @@ START_TEST(test_timeout_backoff)
 END_TEST
 
 /*
- * Going down: 4 consecutive timeouts, one of them >= min(800, max_ms).
- * down_at is the timeout (0-based) that takes the group down, -1 none.
+ * Going down: 4 consecutive timeouts, one of them >= min(800, max_ms), or
+ * the last reply FWD_DOWN_SILENT (500 ms) or more before.  down_at is the
+ * timeout (0-based) that takes the group down, -1 none.  The forwarder
+ * answered at 1000 ms; the timeouts come at 1000 ms plus silent.
  */
 static const struct {
 	unsigned int	 max_ms;
 	unsigned int	 waited[8];
 	int		 n;
 	int		 down_at;
+	unsigned int	 silent;
 } down_cases[] = {
 	{ 1500, { 100, 100, 100, 100, 100, 100, 100, 100 }, 8, -1 },
 	{ 1500, { 100, 100, 100, 800 }, 4, 3 },
@@ -243,6 +248,10 @@ static const struct {
 	{ 500, { 50, 100, 200, 400, 400, 500 }, 6, 5 },
 	{ 500, { 500, 50, 50 }, 3, -1 },
 	{ 500, { 500, 50, 50, 50 }, 4, 3 },
+	/* Silent for 500 ms or more: short timeouts are enough. */
+	{ 1500, { 100, 100, 100, 100, 100 }, 5, 3, 500 },
+	{ 1500, { 100, 100, 100, 100, 100 }, 5, -1, 499 },
+	{ 1500, { 100, 100, 100 }, 3, -1, 10000 },
 };
 
 START_TEST(test_going_down)
@@ -250,9 +259,11 @@ START_TEST(test_going_down)
 	struct fwd_table	*t = table(1);
 	int			 i;
 
+	/* A reply in another group: the forwarder was alive at 1000 ms. */
+	fwd_reply(t, 0, FWD_GROUP_OTHER, 1, 1000);
 	for (i = 0; i < down_cases[_i].n; i++) {
 		fwd_timeout(t, 0, FWD_GROUP_AAAA, down_cases[_i].waited[i],
-		    down_cases[_i].max_ms, 1000);
+		    down_cases[_i].max_ms, 1000 + down_cases[_i].silent);
 		ck_assert_msg(info(t, 0).up[FWD_GROUP_AAAA] ==
 		    (down_cases[_i].down_at == -1 || i < down_cases[_i].down_at),
 		    "timeout %d", i);
