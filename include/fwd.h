@@ -32,6 +32,7 @@
 #define FWD_PROBE_FIRST		1000	/* ms after going down */
 #define FWD_PROBE_MAX		15000	/* ms between probes, at most */
 #define FWD_EXPLORE		20	/* fastest: 1 try in N goes elsewhere */
+#define FWD_NEAR_WINDOW		10000	/* ms, for fwd_nearest_ms() */
 
 enum fwd_selection {
 	FWD_SELECT_FASTEST,	/* lowest smoothed RTT among those up */
@@ -120,5 +121,11 @@ void		 fwd_abandon(struct fwd_table *, int idx, enum fwd_group);
 int		 fwd_get_info(struct fwd_table *, int idx, struct fwd_info *);
 /* Number of entries. */
 int		 fwd_count(struct fwd_table *);
+/*
+ * The shortest round trip, in whole ms, any forwarder has had over the
+ * last FWD_NEAR_WINDOW to 2 * FWD_NEAR_WINDOW ms: how soon an answer can
+ * come back at best, whatever the queueing.  UINT_MAX when none is known.
+ */
+unsigned int	 fwd_nearest_ms(struct fwd_table *, uint64_t now);
 
 #endif /* FWD_H */

@@ -24,6 +24,7 @@
 
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -53,6 +54,8 @@ struct fwd {
 	char			 name[64];
 	int			 known;
 	uint64_t		 last_reply;	/* ms, 0 never */
+	unsigned int		 near[2];	/* min RTT ms: this, last window */
+	uint64_t		 near_start;	/* ms, this window's start */
 	uint64_t		 srtt;		/* us */
 	uint64_t		 rttvar;	/* us */
 	struct fwd_group_state	 g[FWD_NGROUPS];
@@ -340,6 +343,15 @@ fwd_reply(struct fwd_table *t, int idx, enum fwd_group group,
 	f->replies++;
 	f->last_reply = now;
 	fwd_rtt_sample(f, rtt_ms);
+	if (f->near_start == 0 || now - f->near_start >= FWD_NEAR_WINDOW) {
+		f->near[1] = f->near_start != 0 &&
+		    now - f->near_start < 2 * FWD_NEAR_WINDOW ? f->near[0] :
+		    UINT_MAX;
+		f->near[0] = UINT_MAX;
+		f->near_start = now != 0 ? now : 1;
+	}
+	if (rtt_ms < f->near[0])
+		f->near[0] = rtt_ms;
 	g = &f->g[group];
 	was_down = g->down;
 	memset(g, 0, sizeof(*g));
@@ -434,6 +446,28 @@ fwd_abandon(struct fwd_table *t, int idx, enum fwd_group group)
 	if ((f = fwd_at(t, idx)) != NULL)
 		f->g[group].probing = 0;
 	pthread_mutex_unlock(&t->lock);
+}
+
+unsigned int
+fwd_nearest_ms(struct fwd_table *t, uint64_t now)
+{
+	const struct fwd	*f;
+	unsigned int		 best = UINT_MAX;
+	int			 i;
+
+	pthread_mutex_lock(&t->lock);
+	for (i = 0; i < t->n; i++) {
+		f = &t->fwd[i];
+		if (f->near_start == 0 || now - f->near_start >=
+		    2 * FWD_NEAR_WINDOW)
+			continue;
+		if (f->near[0] < best)
+			best = f->near[0];
+		if (now - f->near_start < FWD_NEAR_WINDOW && f->near[1] < best)
+			best = f->near[1];
+	}
+	pthread_mutex_unlock(&t->lock);
+	return (best);
 }
 
 int

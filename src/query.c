@@ -21,6 +21,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@
 #include "conf.h"
 #include "dns64.h"
 #include "dnsmsg.h"
+#include "fwd.h"
 #include "listener.h"
 #include "local.h"
 #include "log.h"
@@ -830,15 +832,18 @@ hedge_cb(evutil_socket_t fd, short events, void *arg)
 /*
  * RFC 6147 5.1.8: the A query leaves with the AAAA query, so that a name
  * without AAAA costs one round trip; the decision still waits for the
- * AAAA answer.  With "auto" it waits HEDGE_US for that answer first.  All
- * waits have the same length, so the worker's list is in the order they
- * end.
+ * AAAA answer.  With "auto" it waits HEDGE_US for that answer first, as
+ * long as an answer can come back that soon: when even the nearest
+ * forwarder is farther away, waiting saves no A query and costs HEDGE_US.
+ * All waits have the same length, so the worker's list is in the order
+ * they end.
  */
 static void
 start_parallel_a(struct query *q)
 {
 	struct worker	*w = q->w;
 	uint64_t	 now;
+	unsigned int	 near;
 
 	if (q->a.state != LEG_IDLE || q->hedge_at != 0)
 		return;
@@ -849,6 +854,11 @@ start_parallel_a(struct query *q)
 		(void)leg_run(q, &q->a, q->pq.qname, LDNS_RR_TYPE_A);
 		return;
 	case DNS64_PARALLEL_AUTO:
+		near = fwd_nearest_ms(w->srv->fwd, mono_ms());
+		if (near != UINT_MAX && near * 1000ULL >= HEDGE_US) {
+			(void)leg_run(q, &q->a, q->pq.qname, LDNS_RR_TYPE_A);
+			return;
+		}
 		break;
 	}
 	now = mono_us();

@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,21 +239,60 @@ static const struct {
 	int		 down_at;
 	unsigned int	 silent;
 } down_cases[] = {
-	{ 1500, { 100, 100, 100, 100, 100, 100, 100, 100 }, 8, -1 },
-	{ 1500, { 100, 100, 100, 800 }, 4, 3 },
-	{ 1500, { 800, 100, 100, 100 }, 4, 3 },
-	{ 1500, { 800, 800, 800 }, 3, -1 },
-	{ 1500, { 100, 100, 100, 100, 799, 800 }, 6, 5 },
-	{ 1500, { 1500, 1500, 1500, 1500, 1500 }, 5, 3 },
+	{ 1500, { 100, 100, 100, 100, 100, 100, 100, 100 }, 8, -1, 0 },
+	{ 1500, { 100, 100, 100, 800 }, 4, 3, 0 },
+	{ 1500, { 800, 100, 100, 100 }, 4, 3, 0 },
+	{ 1500, { 800, 800, 800 }, 3, -1, 0 },
+	{ 1500, { 100, 100, 100, 100, 799, 800 }, 6, 5, 0 },
+	{ 1500, { 1500, 1500, 1500, 1500, 1500 }, 5, 3, 0 },
 	/* max_ms below 800: a try that waited max_ms counts. */
-	{ 500, { 50, 100, 200, 400, 400, 500 }, 6, 5 },
-	{ 500, { 500, 50, 50 }, 3, -1 },
-	{ 500, { 500, 50, 50, 50 }, 4, 3 },
+	{ 500, { 50, 100, 200, 400, 400, 500 }, 6, 5, 0 },
+	{ 500, { 500, 50, 50 }, 3, -1, 0 },
+	{ 500, { 500, 50, 50, 50 }, 4, 3, 0 },
 	/* Silent for 500 ms or more: short timeouts are enough. */
 	{ 1500, { 100, 100, 100, 100, 100 }, 5, 3, 500 },
 	{ 1500, { 100, 100, 100, 100, 100 }, 5, -1, 499 },
 	{ 1500, { 100, 100, 100 }, 3, -1, 10000 },
 };
+
+/*
+ * fwd_nearest_ms: the shortest RTT of any forwarder over the last 10 to
+ * 20 s.  Replies (forwarder, at ms, RTT ms) up to n, then the question at
+ * "at"; UINT_MAX when nothing recent is known.
+ */
+static const struct {
+	struct { int idx; uint64_t at; unsigned int rtt; } r[4];
+	int		 n;
+	uint64_t	 at;
+	unsigned int	 expect;
+} near_cases[] = {
+	{ { { 0, 0, 0 } }, 0, 5000, UINT_MAX },
+	{ { { 0, 1000, 20 } }, 1, 1000, 20 },
+	{ { { 0, 1000, 20 }, { 0, 2000, 7 }, { 0, 3000, 30 } }, 3, 3000, 7 },
+	/* Two forwarders: the nearer counts. */
+	{ { { 0, 1000, 20 }, { 1, 1000, 3 } }, 2, 1000, 3 },
+	/* The last window still counts in a new one... */
+	{ { { 0, 1000, 2 }, { 0, 11000, 20 } }, 2, 12000, 2 },
+	/* ...but not once that one is over too. */
+	{ { { 0, 1000, 2 }, { 0, 11000, 20 } }, 2, 21000, 20 },
+	/* Nothing for 20 s: unknown again. */
+	{ { { 0, 1000, 2 } }, 1, 21000, UINT_MAX },
+	{ { { 0, 1000, 0 } }, 1, 1500, 0 },
+};
+
+START_TEST(test_nearest)
+{
+	struct fwd_table	*t = table(2);
+	int			 i;
+
+	for (i = 0; i < near_cases[_i].n; i++)
+		fwd_reply(t, near_cases[_i].r[i].idx, FWD_GROUP_AAAA,
+		    near_cases[_i].r[i].rtt, near_cases[_i].r[i].at);
+	ck_assert_uint_eq(fwd_nearest_ms(t, near_cases[_i].at),
+	    near_cases[_i].expect);
+	fwd_table_free(t);
+}
+END_TEST
 
 START_TEST(test_going_down)
 {
@@ -880,6 +920,8 @@ fwd_suite(void)
 	tc = tcase_create("health");
 	tcase_add_loop_test(tc, test_going_down, 0,
 	    sizeof(down_cases) / sizeof(down_cases[0]));
+	tcase_add_loop_test(tc, test_nearest, 0,
+	    sizeof(near_cases) / sizeof(near_cases[0]));
 	tcase_add_test(tc, test_reply_resets);
 	tcase_add_test(tc, test_groups);
 	tcase_add_test(tc, test_probe_schedule);
