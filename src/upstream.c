@@ -61,6 +61,7 @@
 #define SOCK_AGE	2000	/* ms a socket takes new queries */
 #define SOCK_INFLIGHT	4	/* queries on a socket at once */
 #define SOCK_SLOTS	64	/* ...when out of sockets */
+#define SOCK_SCAN	8	/* unusable sockets moved back, per pick */
 #define SOCKS_MAX	4096	/* sockets per worker */
 #define BIND_TRIES	10	/* random ports tried before the kernel picks */
 #define FETCH_BUCKETS	4096
@@ -253,6 +254,14 @@ sock_retire(struct usock *us)
 		sock_close(us);
 }
 
+/* Takes no new query but when out of sockets: spent or too old. */
+static int
+sock_spent(const struct usock *us, uint64_t now)
+{
+	return (us->retired || us->sent >= SOCK_QUERIES ||
+	    now - us->born >= SOCK_AGE);
+}
+
 static int
 sock_usable(const struct usock *us, uint64_t now, unsigned int inflight)
 {
@@ -345,24 +354,68 @@ sock_has(const struct usock *us, const struct fetch *f)
 	return (0);
 }
 
+/*
+ * The pool keeps the sockets that can take a query in front: a socket
+ * goes to the back when it is full, retired or too old, and to the front
+ * again when a reply frees a slot, so that picking one does not walk the
+ * thousands of full sockets a slow forwarder leaves (sock_get).
+ */
+static void
+sock_sort(struct usock *us, uint64_t now)
+{
+	struct usocklist	*pool = &us->up->pools[us->fwd];
+
+	TAILQ_REMOVE(pool, us, entry);
+	if (sock_usable(us, now, SOCK_INFLIGHT))
+		TAILQ_INSERT_HEAD(pool, us, entry);
+	else
+		TAILQ_INSERT_TAIL(pool, us, entry);
+}
+
 static struct usock *
 sock_get(struct upstream *up, const struct conf_addr *server,
     const struct fetch *f)
 {
 	struct usocklist	*pool = &up->pools[server->fwd];
-	struct usock		*us, *best = NULL;
+	struct usock		*us, *next, *best = NULL;
 	uint64_t		 now = mono_ms();
+	int			 moved = 0;
 
-	/* A retry gets another port: a forger gets no second chance. */
-	TAILQ_FOREACH(us, pool, entry)
-		if (sock_usable(us, now, SOCK_INFLIGHT) && !sock_has(us, f))
+	for (us = TAILQ_FIRST(pool); us != NULL; us = next) {
+		next = TAILQ_NEXT(us, entry);
+		if (!sock_usable(us, now, SOCK_INFLIGHT)) {
+			/* Aged since it was sorted: to the back. */
+			if (++moved > SOCK_SCAN || next == NULL)
+				break;
+			TAILQ_REMOVE(pool, us, entry);
+			TAILQ_INSERT_TAIL(pool, us, entry);
+			continue;
+		}
+		/* A retry gets another port: a forger gets no second chance. */
+		if (!sock_has(us, f))
 			return (us);
+	}
 	if (up->nsocks < SOCKS_MAX && (us = sock_open(up, server)) != NULL)
 		return (us);
-	TAILQ_FOREACH(us, pool, entry)
+	/*
+	 * Out of sockets: the least loaded of the first SOCK_SLOTS that are
+	 * not retired for cause, spent or old as they may be (a slow
+	 * forwarder can hold every socket we may open for seconds), which
+	 * then goes to the back, so that the picks go round all of them.  At
+	 * most SOCK_SLOTS queries share one port and ID space (README).
+	 */
+	moved = 0;
+	TAILQ_FOREACH(us, pool, entry) {
 		if (!us->retired && us->nout < SOCK_SLOTS &&
 		    (best == NULL || us->nout < best->nout))
 			best = us;
+		if (++moved == SOCK_SLOTS)
+			break;
+	}
+	if (best != NULL) {
+		TAILQ_REMOVE(pool, best, entry);
+		TAILQ_INSERT_TAIL(pool, best, entry);
+	}
 	return (best);
 }
 
@@ -387,9 +440,10 @@ try_free(struct try *t)
 		if ((i = sock_slot(t->us, t->id)) != -1)
 			t->us->out[i] = NULL;
 		t->us->nout--;
-		if (t->us->nout == 0 && (t->us->retired ||
-		    mono_ms() - t->us->born >= SOCK_AGE))
+		if (t->us->nout == 0 && sock_spent(t->us, mono_ms()))
 			sock_close(t->us);
+		else if (t->us->nout == SOCK_INFLIGHT - 1)
+			sock_sort(t->us, mono_ms());
 	}
 	if (t->bev != NULL)
 		bufferevent_free(t->bev);
@@ -397,6 +451,18 @@ try_free(struct try *t)
 	if (t->f->current == t)
 		t->f->current = NULL;
 	free(t);
+}
+
+/* Is a UDP try of f still waiting for its reply? */
+static int
+fetch_awaits_udp(const struct fetch *f)
+{
+	const struct try	*t;
+
+	TAILQ_FOREACH(t, &f->tries, entry)
+		if (t->us != NULL)
+			return (1);
+	return (0);
 }
 
 static void
@@ -466,8 +532,9 @@ sweep_cb(evutil_socket_t fd, short events, void *arg)
 	for (i = 0; i < FWD_MAX; i++)
 		for (us = TAILQ_FIRST(&up->pools[i]); us != NULL; us = next) {
 			next = TAILQ_NEXT(us, entry);
-			if (now - us->born >= SOCK_AGE)
-				sock_retire(us);
+			/* Old is not retired: out of sockets, it serves. */
+			if (us->nout == 0 && sock_spent(us, now))
+				sock_close(us);
 		}
 }
 
@@ -713,8 +780,9 @@ send_udp(struct try *t, uint8_t *wire, size_t len)
 		;
 	t->us->out[i] = t;
 	t->us->nout++;
-	if (++t->us->sent >= SOCK_QUERIES)
-		t->us->retired = 1;
+	t->us->sent++;
+	if (!sock_usable(t->us, mono_ms(), SOCK_INFLIGHT))
+		sock_sort(t->us, mono_ms());
 	return (0);
 }
 
@@ -886,6 +954,11 @@ timer_cb(evutil_socket_t fd, short events, void *arg)
 		deliver(f, NULL);
 		return;
 	}
+	/* Kept only for its reply (upstream_cancel): no retry for nobody. */
+	if (f->nwaiters == 0 && f->up->w->srv->cache == NULL) {
+		fetch_free(f);
+		return;
+	}
 	if (f->lingering) {
 		fail(f, f->status);
 		return;
@@ -1020,7 +1093,8 @@ sock_read_cb(evutil_socket_t fd, short events, void *arg)
 	for (;;) {
 		if ((n = recv(fd, up->buf, sizeof(up->buf), 0)) == -1) {
 			if (errno == EAGAIN || errno == EINTR) {
-				if (us->retired && us->nout == 0)
+				if (us->nout == 0 &&
+				    sock_spent(us, mono_ms()))
 					sock_close(us);
 				return;
 			}
@@ -1058,7 +1132,7 @@ sock_read_cb(evutil_socket_t fd, short events, void *arg)
 		us->nout++;
 		check_reply(t, up->buf, n);
 		if (--us->nout == 0) {
-			if (us->retired)
+			if (sock_spent(us, mono_ms()))
 				sock_close(us);
 			/*
 			 * Nothing more is expected: no recv() to hear
@@ -1209,9 +1283,11 @@ upstream_cancel(struct upstream_wait *wt)
 	free(wt);
 	/*
 	 * Nobody waits any more.  With a cache the answer is still worth
-	 * having (the A of a dual-stack name, say); without, stop now.
+	 * having (the A of a dual-stack name, say); without, stop now, but
+	 * for a UDP try out: its reply, due soon, would find no ID to match,
+	 * look like a forgery and cost its socket (RFC 5452 9.3).
 	 */
-	if (f->nwaiters == 0 && !f->delivering &&
-	    (f->up->w->srv->cache == NULL || f->failed))
+	if (f->nwaiters == 0 && !f->delivering && (f->failed ||
+	    (f->up->w->srv->cache == NULL && !fetch_awaits_udp(f))))
 		fetch_free(f);
 }

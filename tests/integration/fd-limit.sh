@@ -59,6 +59,9 @@ end
 match * TXT
   drop
 end
+match * NS
+  delay 2500
+end
 EOF
 start_fakeup "$rules"
 
@@ -145,7 +148,32 @@ done
 check_eq "idle connections gone: a TCP client is answered again" NOERROR "$rc"
 
 # ====================================================================
-# 3. The log: no error line over and over.
+# 3. A slow forwarder (2.5 s) under a steady stream for 5 s: the
+# descriptors run out, so queries share the upstream sockets there are,
+# old ones included (they keep taking queries past their 2 s), and every
+# query is answered, none SERVFAIL.
+# ====================================================================
+
+SLOW=500
+slow_names=()
+for i in $(seq 1 "$SLOW"); do
+	slow_names+=("slow$i.f.test/NS")
+done
+run_bg "$TEST_TMP/slow.out" "$DNSQ_BIN" -s 127.0.0.1 -p "$PROXY_PORT" \
+    -b 127.0.0.4 -r 100 -n "$SLOW" -R 0 -T 8000 "${slow_names[@]}"
+SLOW_PID=$BG_PID
+wait_fds $((FDS - 1))
+check_range "slow forwarder: the proxy's descriptors are used up" \
+    $((FDS - 1)) $FDS "$(fds)"
+wait "$SLOW_PID"
+out=$(cat "$TEST_TMP/slow.out")
+check_eq "slow forwarder, out of descriptors: every query answered" "$SLOW" \
+    "$(printf '%s\n' "$out" | grep -c '^seq=[0-9]* try=1 id=')"
+check_eq "slow forwarder: every answer NOERROR (the forwarder's), no SERVFAIL" \
+    "$SLOW" "$(printf '%s\n' "$out" | grep -c ' rcode=NOERROR ')"
+
+# ====================================================================
+# 4. The log: no error line over and over.
 # ====================================================================
 
 stop_proxy
