@@ -94,6 +94,14 @@ enum policy_a	 policy_a(const ldns_pkt *, int, const ldns_rdf *,
 enum policy_a	 policy_unmapped(int);
 /* 1 if the A RRset at owner is signed (a DO client checks it itself). */
 int		 policy_a_signed(const ldns_pkt *, const ldns_rdf *);
+/*
+ * Does the A answer a for qname speak for target, the end of the AAAA
+ * answer's chain: its own chain leads there, and it says what is there (A
+ * records, NXDOMAIN, or a NODATA with its SOA) rather than stopping at a
+ * CNAME as an authoritative server does?  0 for no answer.
+ */
+int		 policy_a_reaches(const ldns_pkt *, const ldns_rdf *,
+		    const ldns_rdf *);
 /* 1 if a reply carries DNSSEC data: RRSIG, NSEC or NSEC3 RRs. */
 int		 policy_is_signed(const ldns_pkt *);
 /* The 12-bit RCODE (RFC 6891 6.1.3). */

@@ -165,6 +165,34 @@ policy_plan(const struct conf *conf, const struct policy_query *pq,
 }
 
 int
+policy_a_reaches(const ldns_pkt *a, const ldns_rdf *qname,
+    const ldns_rdf *target)
+{
+	const ldns_rr_list	*l;
+	size_t			 i;
+	int			 rcode;
+
+	if (a == NULL)
+		return (0);
+	rcode = policy_rcode(a);
+	if ((rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN) ||
+	    ldns_dname_compare(dns64_chain_end(ldns_pkt_answer(a), qname),
+	    target) != 0)
+		return (0);
+	if (rcode == LDNS_RCODE_NXDOMAIN)
+		return (1);
+	l = ldns_pkt_answer(a);
+	for (i = 0; i < ldns_rr_list_rr_count(l); i++)
+		if (dns64_rr_at(ldns_rr_list_rr(l, i), target, LDNS_RR_TYPE_A))
+			return (1);
+	l = ldns_pkt_authority(a);
+	for (i = 0; i < ldns_rr_list_rr_count(l); i++)
+		if (ldns_rr_get_type(ldns_rr_list_rr(l, i)) == LDNS_RR_TYPE_SOA)
+			return (1);
+	return (0);
+}
+
+int
 policy_is_signed(const ldns_pkt *pkt)
 {
 	const ldns_rr_list	*l[2];

@@ -758,38 +758,6 @@ a_done(struct query *q)
 	send_error(q, LDNS_RCODE_SERVFAIL, OUTCOME_ERROR, 0, NULL);
 }
 
-/*
- * Does the A answer for qname speak for target: its chain leads there, and
- * it says what is there (A records, NXDOMAIN, or a NODATA with its SOA),
- * rather than stopping at the CNAME as an authoritative server does?
- */
-static int
-a_reaches(const ldns_pkt *a, const ldns_rdf *qname, const ldns_rdf *target)
-{
-	const ldns_rr_list	*l;
-	size_t			 i;
-	int			 rcode;
-
-	if (a == NULL)
-		return (0);
-	rcode = policy_rcode(a);
-	if ((rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN) ||
-	    ldns_dname_compare(dns64_chain_end(ldns_pkt_answer(a), qname),
-	    target) != 0)
-		return (0);
-	if (rcode == LDNS_RCODE_NXDOMAIN)
-		return (1);
-	l = ldns_pkt_answer(a);
-	for (i = 0; i < ldns_rr_list_rr_count(l); i++)
-		if (dns64_rr_at(ldns_rr_list_rr(l, i), target, LDNS_RR_TYPE_A))
-			return (1);
-	l = ldns_pkt_authority(a);
-	for (i = 0; i < ldns_rr_list_rr_count(l); i++)
-		if (ldns_rr_get_type(ldns_rr_list_rr(l, i)) == LDNS_RR_TYPE_SOA)
-			return (1);
-	return (0);
-}
-
 static void
 hedge_cancel(struct query *q)
 {
@@ -938,7 +906,7 @@ dns64_step(struct query *q)
 	 */
 	if (!q->aaaa_failed && !q->a_for_target &&
 	    ldns_dname_compare(q->aaaa_target, q->pq.qname) != 0 &&
-	    !a_reaches(q->a.pkt, q->pq.qname, q->aaaa_target)) {
+	    !policy_a_reaches(q->a.pkt, q->pq.qname, q->aaaa_target)) {
 		leg_cancel(&q->a);
 		memset(&q->a, 0, sizeof(q->a));
 		q->a_for_target = 1;

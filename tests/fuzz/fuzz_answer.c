@@ -30,7 +30,8 @@
  *   PLAN_DNS64        policy_aaaa() on the first reply, the AAAA excluded
  *                     stripped, policy_a() on the second (asked for the
  *                     chain's end, or for the query name as with
- *                     dns64-parallel and then a_reaches()), synth_aaaa(),
+ *                     dns64-parallel and then policy_a_reaches()),
+ *                     synth_aaaa(),
  *                     synth_prepend_chain(), policy_unmapped(),
  *                     synth_nodata_soa();
  * each reply through dnsmsg_reply() and dnsmsg_render_buf() at 65535,
@@ -639,30 +640,6 @@ strip(const struct run *r, ldns_pkt *pkt, const ldns_rdf *target)
 	FUZZ_CHECK(real >= 0 && excluded == 0);
 }
 
-/* a_reaches() of src/query.c. */
-static int
-a_reaches(const ldns_pkt *a, const ldns_rdf *qname, const ldns_rdf *target)
-{
-	const ldns_rr_list	*l;
-	size_t			 i;
-	int			 rcode;
-
-	if (a == NULL)
-		return (0);
-	rcode = policy_rcode(a);
-	if ((rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN) ||
-	    ldns_dname_compare(dns64_chain_end(ldns_pkt_answer(a), qname),
-	    target) != 0)
-		return (0);
-	if (rcode == LDNS_RCODE_NXDOMAIN)
-		return (1);
-	l = ldns_pkt_answer(a);
-	for (i = 0; i < ldns_rr_list_rr_count(l); i++)
-		if (dns64_rr_at(ldns_rr_list_rr(l, i), target, LDNS_RR_TYPE_A))
-			return (1);
-	return (has_soa(a));
-}
-
 /*
  * a_done(); main is the AAAA answer (NULL when that leg failed), target
  * the end of its chain, aname the name the A leg asked for.
@@ -802,7 +779,7 @@ dns64(struct run *r, const uint8_t *aw, size_t alen, const uint8_t *bw,
 	/* The A answer for the query name must lead to the chain's end. */
 	if (!failed && !for_target &&
 	    ldns_dname_compare(target, r->pq.qname) != 0 &&
-	    !a_reaches(a, r->pq.qname, target)) {
+	    !policy_a_reaches(a, r->pq.qname, target)) {
 		ldns_pkt_free(a);
 		for_target = 1;
 		aname = target;

@@ -501,6 +501,60 @@ START_TEST(test_unmapped_and_signed)
 }
 END_TEST
 
+/*
+ * policy_a_reaches: does the A answer for q.t.example (sent with the AAAA
+ * query) speak for the end of the AAAA chain, e.g. r.t.example?
+ */
+static const char *const reach_a_cname[] = {
+	"a q.t.example. 300 IN CNAME r.t.example.",
+	"a r.t.example. 300 IN A 192.0.2.1", NULL
+};
+static const char *const reach_cname_only[] = {
+	"a q.t.example. 300 IN CNAME r.t.example.", NULL
+};
+static const char *const reach_nodata_soa[] = {
+	"a q.t.example. 300 IN CNAME r.t.example.",
+	"n t.example. 300 IN SOA ns.t.example. h.t.example. 1 2 3 4 60", NULL
+};
+static const char *const reach_other[] = {
+	"a q.t.example. 300 IN CNAME s.t.example.",
+	"a s.t.example. 300 IN A 192.0.2.1", NULL
+};
+static const struct {
+	int			 rcode;
+	const char *const	*rrs;
+	const char		*target;
+	int			 reaches;
+} reach_table[] = {
+	{ LDNS_RCODE_NOERROR, reach_a_cname, "r.t.example.", 1 },
+	{ LDNS_RCODE_NOERROR, reach_a_cname, "q.t.example.", 0 },
+	/* An authoritative server stops at the CNAME: not enough. */
+	{ LDNS_RCODE_NOERROR, reach_cname_only, "r.t.example.", 0 },
+	{ LDNS_RCODE_NOERROR, reach_nodata_soa, "r.t.example.", 1 },
+	{ LDNS_RCODE_NXDOMAIN, reach_cname_only, "r.t.example.", 1 },
+	{ LDNS_RCODE_NOERROR, reach_other, "r.t.example.", 0 },
+	{ LDNS_RCODE_SERVFAIL, reach_a_cname, "r.t.example.", 0 },
+	{ -1, NULL, "q.t.example.", 0 },
+};
+
+START_TEST(test_a_reaches)
+{
+	ldns_pkt	*pkt = NULL;
+	ldns_rdf	*qname, *target;
+
+	ck_assert_ptr_nonnull(qname = ldns_dname_new_frm_str("q.t.example."));
+	ck_assert_ptr_nonnull(target =
+	    ldns_dname_new_frm_str(reach_table[_i].target));
+	if (reach_table[_i].rcode >= 0)
+		pkt = reply(reach_table[_i].rcode, reach_table[_i].rrs, -1);
+	ck_assert_int_eq(policy_a_reaches(pkt, qname, target),
+	    reach_table[_i].reaches);
+	ldns_pkt_free(pkt);
+	ldns_rdf_deep_free(qname);
+	ldns_rdf_deep_free(target);
+}
+END_TEST
+
 static Suite *
 policy_suite(void)
 {
@@ -519,6 +573,8 @@ policy_suite(void)
 	tcase_add_loop_test(tc, test_a, 0,
 	    sizeof(a_table) / sizeof(a_table[0]));
 	tcase_add_test(tc, test_unmapped_and_signed);
+	tcase_add_loop_test(tc, test_a_reaches, 0,
+	    sizeof(reach_table) / sizeof(reach_table[0]));
 	suite_add_tcase(s, tc);
 	return (s);
 }
